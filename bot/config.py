@@ -1,0 +1,71 @@
+"""Settings from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+LANGUAGES = ("fr", "en")
+TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; see the configuration table in the README."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    telegram_bot_token: str = Field(pattern=r"^\d+:[A-Za-z0-9_-]{20,}$")
+    telegram_api_url: str = Field(default=TELEGRAM_API_URL, pattern=r"^https?://\S+$")
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    default_language: str = "fr"
+    content_dir: Path | None = None
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.isdigit() for part in parts):
+                raise ValueError("expected comma-separated Telegram user ids, e.g. 12345,67890")
+            return frozenset(int(part) for part in parts)
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"expected one of {', '.join(LANGUAGES)}")
+        return value
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'fabrique.sqlite3'}"
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation errors into one line naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        if error["type"] == "missing":
+            raise ConfigError(f"{name} is not set (see the configuration table in README.md)") from None
+        if error["type"] == "string_pattern_mismatch":
+            raise ConfigError(f"{name} is malformed (see the configuration table in README.md)") from None
+        raise ConfigError(f"{name}: {error['msg']}") from None

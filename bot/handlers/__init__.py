@@ -1,0 +1,1 @@
+"""Telegram handlers: translate an update into a service call and render the reply."""

@@ -1,0 +1,117 @@
+"""Handlers for residents in private chats: each one calls the consultation service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, BotCommand, Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.commands import RESIDENT_COMMANDS
+from bot.config import LANGUAGES
+from bot.handlers.render import render
+from bot.i18n import I18n
+from bot.services.consultation import ConsultationService, Who
+from bot.services.replies import Reply
+
+log = logging.getLogger(__name__)
+Context = ContextTypes.DEFAULT_TYPE
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def who(update: Update) -> Who:
+    user = update.effective_user
+    assert user is not None
+    return Who(user.id, user.language_code)
+
+
+class ResidentHandlers:
+    """One handler per kind of resident input; none holds state of its own."""
+
+    def __init__(self, service: ConsultationService, i18n: I18n) -> None:
+        self.service = service
+        self.i18n = i18n
+        self._commands: dict[str, Callable[[Who], Awaitable[Reply]]] = {
+            "paradoxes": service.paradoxes,
+            "agenda": service.agenda,
+            "language": service.language,
+            "privacy": service.privacy,
+            "cancel": service.cancel,
+            "help": service.help,
+        }
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        commands: list[BaseHandler[Update, Context, None]] = [
+            CommandHandler(name, self.command, filters=PRIVATE) for name in self._commands
+        ]
+        return [
+            CommandHandler("start", self.start, filters=PRIVATE),
+            *commands,
+            CallbackQueryHandler(self.press),
+            MessageHandler(PRIVATE & filters.COMMAND, self.unknown_command),
+            MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, self.text),
+            MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, self.other),
+        ]
+
+    async def start(self, update: Update, context: Context) -> None:
+        payload = context.args[0] if context.args else None
+        await render(update, context, await self.service.start(who(update), payload))
+
+    async def command(self, update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        assert update.effective_message.text
+        name = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
+        await render(update, context, await self._commands[name](who(update)))
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        await render(update, context, await self.service.unknown_command(who(update)))
+
+    async def press(self, update: Update, context: Context) -> None:
+        assert update.callback_query is not None
+        reply = await self.service.press(who(update), update.callback_query.data)
+        await render(update, context, reply)
+
+    async def text(self, update: Update, context: Context) -> None:
+        assert update.effective_message is not None
+        assert update.effective_message.text is not None
+        await render(update, context, await self.service.text(who(update), update.effective_message.text))
+
+    async def other(self, update: Update, context: Context) -> None:
+        await render(update, context, await self.service.other(who(update)))
+
+    async def on_error(self, update: object, context: Context) -> None:
+        """Log without personal data, and tell the resident something went wrong."""
+        error = context.error
+        log.error("update failed: %s", type(error).__name__, exc_info=error)
+        if not isinstance(update, Update) or update.effective_user is None:
+            return
+        t = self.i18n(self.i18n.pick(update.effective_user.language_code))
+        sorry = t._(
+            "Oups, un problème technique m’a empêché de répondre. Vos réponses enregistrées "
+            "sont en sécurité : réessayez dans un instant."
+        )
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(sorry[:200])
+            chat = update.effective_chat
+            if chat is not None and chat.type == ChatType.PRIVATE:
+                await context.bot.send_message(chat.id, sorry)
+        except TelegramError as exc:
+            log.warning("could not tell the resident about the failure: %s", type(exc).__name__)
+
+    async def publish_commands(self, bot: Bot) -> None:
+        """Register the command menu in every language (and the default language for others)."""
+        for language in (*LANGUAGES, None):
+            t = self.i18n(language)
+            commands = [BotCommand(name, t._(description)) for name, description in RESIDENT_COMMANDS]
+            await bot.set_my_commands(commands, language_code=language)

@@ -1,0 +1,38 @@
+"""The privacy notice residents accept before anything about them is stored."""
+
+from __future__ import annotations
+
+from bot.content import Content
+from bot.dialogs.screen import h
+from bot.i18n import Translator
+
+NOTICE_VERSION = "2026-11-23"
+"""Change it whenever the notice's substance changes."""
+
+
+def privacy_notice(t: Translator, content: Content) -> str:
+    """The notice in one screen: what is stored, why, for how long, and the resident's rights."""
+    return "\n\n".join(
+        [
+            t._("<b>Vos données</b>"),
+            t._(
+                "<b>Ce qui est enregistré :</b> votre identifiant Telegram, votre langue, "
+                "vos réponses (paradoxe, habitant choisi, métropole idéale, classement des "
+                "valeurs) et le lien ou l’affiche par lequel vous êtes arrivé."
+            ),
+            t._(
+                "<b>Pourquoi :</b> nourrir la synthèse des ateliers du projet métropolitain. "
+                "Les réponses sont analysées sans votre nom ni votre identifiant Telegram."
+            ),
+            t._(
+                "<b>Combien de temps :</b> jusqu’à la fin de la consultation ; ensuite, vos "
+                "réponses ne sont plus reliées à vous."
+            ),
+            t._(
+                "<b>Vos droits :</b> pour consulter, corriger ou effacer vos données, écrivez à "
+                "{email}. Responsable : {organiser}.",
+                email=h(content.consultation.contact_email),
+                organiser=h(t.content(content.consultation.organiser)),
+            ),
+        ]
+    )

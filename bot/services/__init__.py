@@ -1,0 +1,1 @@
+"""Services: what the bot does, with no Telegram types inside."""

@@ -1,0 +1,445 @@
+"""The resident side of the consultation: consent, language, paradoxes and the dialog.
+
+Every public method handles one update in one database transaction and returns a
+:class:`Reply`. Messages that thank a resident for an answer are only returned once the
+answer is stored, and the Telegram layer only sends them after the transaction commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from babel import Locale
+
+from bot.clock import Clock
+from bot.commands import RESIDENT_COMMANDS
+from bot.config import LANGUAGES
+from bot.content import Content, Paradox, Stage
+from bot.dialogs import DialogContext, Previous, ResidentDialog, Screen, StepName, h
+from bot.dialogs.callbacks import Callback
+from bot.dialogs.screen import Button
+from bot.dialogs.steps import Confirm, Done, GoTo, Redraw, Reject
+from bot.i18n import I18n, Translator
+from bot.privacy import NOTICE_VERSION, privacy_notice
+from bot.services.replies import Reply
+from bot.storage import Answer, Database, Repositories, Resident
+
+MAX_SOURCE = 56
+"""A deep-link payload is kept up to this length, so that it fits in a consent button."""
+_SOURCE_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class Who:
+    """The Telegram user behind an update."""
+
+    telegram_id: int
+    language_code: str | None = None
+
+
+@dataclass
+class Session:
+    """One update's view of a resident, inside its transaction."""
+
+    who: Who
+    repos: Repositories
+    t: Translator
+    resident: Resident | None
+    ctx: DialogContext | None
+
+    @property
+    def consented(self) -> bool:
+        return self.ctx is not None
+
+
+class ConsultationService:
+    def __init__(self, database: Database, content: Content, i18n: I18n, clock: Clock) -> None:
+        self.database = database
+        self.content = content
+        self.i18n = i18n
+        self.clock = clock
+        self.dialog = ResidentDialog()
+
+    @asynccontextmanager
+    async def _session(self, who: Who) -> AsyncIterator[Session]:
+        async with self.database.transaction() as repos:
+            resident = await repos.residents.by_telegram_id(who.telegram_id)
+            if resident is None:
+                yield Session(who, repos, self.i18n(self.i18n.pick(who.language_code)), None, None)
+                return
+            t = self.i18n(resident.language)
+            state = await repos.dialogs.of(resident, self.clock.now())
+            previous = await self._previous(repos, resident)
+            ctx = DialogContext(t, self.content, state, previous)
+            version = state.version
+            yield Session(who, repos, t, resident, ctx)
+            if state.version != version:
+                state.updated_at = self.clock.now()
+
+    @staticmethod
+    async def _previous(repos: Repositories, resident: Resident) -> Previous:
+        answers = await repos.answers.of(resident)
+        if not answers:
+            return Previous()
+        last = answers[0]
+        return Previous(
+            persona_id=last.persona_id,
+            ranking=tuple(last.ranking.split(",")),
+            answered=frozenset(a.paradox_id for a in answers),
+        )
+
+    # Commands
+
+    async def start(self, who: Who, payload: str | None) -> Reply:
+        """``/start``, with an optional deep-link payload: a source, possibly a paradox."""
+        source = _SOURCE_CHARACTERS.sub("", payload or "")[:MAX_SOURCE] or None
+        async with self._session(who) as session:
+            if session.ctx is None:
+                return Reply(send=[self._welcome(session.t, source)])
+            if source:
+                session.ctx.state.source = source
+            paradox = self.content.paradox(source)
+            if paradox is not None:
+                return Reply(send=[self.dialog.begin(session.ctx, paradox.id)])
+            if self.dialog.in_progress(session.ctx):
+                screen = self.dialog.screen(session.ctx)
+                return Reply(send=[screen.with_notice(session.t._("Bon retour ! Vous en étiez là :"))])
+            return Reply(send=[self._next_paradox(session.ctx)])
+
+    async def paradoxes(self, who: Who) -> Reply:
+        async with self._session(who) as session:
+            return Reply(send=[self._paradox_list(session)])
+
+    async def agenda(self, who: Who) -> Reply:
+        async with self._session(who) as session:
+            return Reply(send=[Screen(self._agenda(session.t))])
+
+    async def language(self, who: Who) -> Reply:
+        async with self._session(who) as session:
+            text = session.t._("Choisissez votre langue :")
+            return Reply(send=[Screen(text, (self._language_buttons(),))])
+
+    async def privacy(self, who: Who) -> Reply:
+        async with self._session(who) as session:
+            t = session.t
+            notice = privacy_notice(t, self.content)
+            if session.resident is None:
+                return Reply(send=[Screen(notice, self._consent_buttons(t, t.language, None))])
+            accepted = t._(
+                "Vous avez donné votre accord le {date}.",
+                date=t.datetime(session.resident.consented_at),
+            )
+            return Reply(send=[Screen(f"{notice}\n\n{accepted}")])
+
+    async def cancel(self, who: Who) -> Reply:
+        async with self._session(who) as session:
+            ctx = session.ctx
+            if ctx is None or not self.dialog.in_progress(ctx):
+                text = session.t._("Il n’y a rien à annuler.")
+                return Reply(send=[self._idle_or_welcome(session).with_notice(text)])
+            self.dialog.reset(ctx)
+            notice = session.t._("Votre réponse en cours est abandonnée ; rien n’a été enregistré.")
+            return Reply(send=[self.dialog.screen(ctx).with_notice(notice)])
+
+    async def help(self, who: Who) -> Reply:
+        async with self._session(who) as session:
+            return Reply(send=[Screen(self._help(session.t))])
+
+    async def unknown_command(self, who: Who) -> Reply:
+        async with self._session(who) as session:
+            text = session.t._("Je ne connais pas cette commande.") + "\n\n" + self._help(session.t)
+            return Reply(send=[Screen(text)])
+
+    # Messages
+
+    async def text(self, who: Who, text: str) -> Reply:
+        async with self._session(who) as session:
+            if session.ctx is None:
+                return Reply(send=[self._consent_first(session.t)])
+            result = self.dialog.text(session.ctx, text)
+            assert result.screen is not None
+            return Reply(send=[result.screen])
+
+    async def other(self, who: Who) -> Reply:
+        """A message without text: a sticker, a photo, a voice note…"""
+        async with self._session(who) as session:
+            if session.ctx is None:
+                return Reply(send=[self._consent_first(session.t)])
+            result = self.dialog.other(session.ctx)
+            assert result.screen is not None
+            return Reply(send=[result.screen])
+
+    # Buttons
+
+    async def press(self, who: Who, data: str | None) -> Reply:
+        callback = Callback.decode(data)
+        async with self._session(who) as session:
+            if callback is None:
+                return self._stale(session)
+            if callback.version is None:
+                return await self._global(session, callback)
+            if session.ctx is None:
+                return Reply(
+                    toast=session.t._("Acceptez d’abord la notice pour participer."),
+                    send=[self._consent_first(session.t)],
+                )
+            if callback.version != session.ctx.state.version:
+                return self._stale(session)
+            return await self._dialog_press(session, session.ctx, callback)
+
+    async def _dialog_press(self, session: Session, ctx: DialogContext, callback: Callback) -> Reply:
+        result = self.dialog.press(ctx, callback.action, callback.arg)
+        move = result.move
+        if isinstance(move, Reject):
+            return Reply(toast=move.message)
+        if isinstance(move, Redraw):
+            return Reply(toast=move.toast, edit=result.screen)
+        if isinstance(move, Confirm):
+            return Reply(clear_keyboard=True, send=[await self._store(session, ctx)])
+        assert isinstance(move, Done | GoTo)
+        assert result.screen is not None
+        return Reply(clear_keyboard=True, send=[result.screen])
+
+    async def _global(self, session: Session, callback: Callback) -> Reply:
+        t, ctx, arg = session.t, session.ctx, callback.arg
+        match callback.action:
+            case "ok":
+                return await self._accept(session, arg)
+            case "no":
+                text = t._(
+                    "Entendu : rien n’est enregistré. Vous pouvez lire les paradoxes avec "
+                    "/paradoxes. Pour participer plus tard, envoyez /start et touchez "
+                    "« J’accepte »."
+                )
+                return Reply(edit=Screen(text))
+            case "join":
+                return Reply(send=[self._welcome(t, arg or None)])
+            case "lang" if arg in LANGUAGES:
+                return self._set_language(session, arg)
+            case "open" if (paradox := self.content.paradox(arg)) is not None:
+                if ctx is None:
+                    return Reply(send=[self._read_only(t, paradox)])
+                return Reply(send=[self.dialog.begin(ctx, paradox.id)])
+            case "next" if ctx is not None:
+                return Reply(send=[self._next_paradox(ctx)])
+            case "list":
+                return Reply(send=[self._paradox_list(session)])
+            case "resume" if ctx is not None:
+                return Reply(send=[self.dialog.screen(ctx)])
+            case "sub" if ctx is not None and session.resident is not None:
+                session.resident.subscribed = arg == "y"
+                notice = (
+                    t._("C’est noté : vous recevrez les annonces des prochaines étapes.")
+                    if arg == "y"
+                    else t._("Entendu : vous ne recevrez pas d’annonces.")
+                )
+                return Reply(clear_keyboard=True, send=[self.dialog.screen(ctx).with_notice(notice)])
+        return self._stale(session)
+
+    def _stale(self, session: Session) -> Reply:
+        """A button from an earlier screen or an earlier run: say so and show where we are."""
+        t = session.t
+        toast = t._("Ce bouton n’est plus d’actualité : voici où vous en êtes.")
+        return Reply(toast=toast, clear_keyboard=True, send=[self._idle_or_welcome(session)])
+
+    def _idle_or_welcome(self, session: Session) -> Screen:
+        if session.ctx is None:
+            return self._welcome(session.t, None)
+        return self.dialog.screen(session.ctx)
+
+    async def _accept(self, session: Session, arg: str) -> Reply:
+        language, _, source = arg.partition(":")
+        t = self.i18n(language if language in LANGUAGES else session.t.language)
+        if session.ctx is not None:
+            toast = t._("Vous avez déjà accepté la notice.")
+            return Reply(toast=toast, clear_keyboard=True, send=[self.dialog.screen(session.ctx)])
+        return await self._enrol(session, t, source or None)
+
+    async def _enrol(self, session: Session, t: Translator, source: str | None) -> Reply:
+        now = self.clock.now()
+        repos = session.repos
+        telegram_id = session.who.telegram_id
+        resident = await repos.residents.add(telegram_id, t.language, NOTICE_VERSION, now)
+        state = await repos.dialogs.of(resident, now)
+        state.source = source
+        ctx = DialogContext(t, self.content, state, Previous())
+        paradox = self.content.paradox(source)
+        screen = self.dialog.begin(ctx, paradox.id) if paradox else self._next_paradox(ctx)
+        thanks = t._("Merci ! Commençons.")
+        return Reply(toast=t._("Merci !"), clear_keyboard=True, send=[screen.with_notice(thanks)])
+
+    def _set_language(self, session: Session, language: str) -> Reply:
+        t = self.i18n(language)
+        name = _language_name(language)
+        if session.resident is None or session.ctx is None:
+            return Reply(edit=Screen(t._("Langue : {name}", name=name)), send=[self._welcome(t, None)])
+        session.resident.language = language
+        session.ctx.t = t
+        session.ctx.state.version += 1
+        return Reply(
+            edit=Screen(t._("Langue : {name}", name=name)),
+            send=[self.dialog.screen(session.ctx)],
+        )
+
+    async def _store(self, session: Session, ctx: DialogContext) -> Screen:
+        """Store the confirmed answer; the thank-you is sent only after the commit."""
+        resident, state, t = session.resident, ctx.state, ctx.t
+        assert resident is not None
+        assert state.paradox_id
+        assert state.persona_id
+        assert state.wish
+        paradox = ctx.paradox
+        await session.repos.answers.save(
+            Answer(
+                resident_id=resident.id,
+                paradox_id=state.paradox_id,
+                persona_id=state.persona_id,
+                wish=state.wish,
+                ranking=state.ranking,
+                language=resident.language,
+                source=state.source,
+                consent_version=resident.consent_version,
+                submitted_at=self.clock.now(),
+            )
+        )
+        self.dialog.reset(ctx)
+        answered = len(ctx.previous.answered | {paradox.id})
+        text = (
+            t._(
+                "Merci ! Votre réponse au paradoxe « {title} » est enregistrée.",
+                title=h(t.content(paradox.title)),
+            )
+            + "\n"
+            + t.ngettext(
+                "Vous avez répondu à {n} paradoxe sur {total}.",
+                "Vous avez répondu à {n} paradoxes sur {total}.",
+                answered,
+                total=len(self.content.paradoxes),
+            )
+        )
+        if resident.subscribed:
+            return self.dialog.screen(ctx).with_notice(text)
+        text += "\n\n" + t._(
+            "Souhaitez-vous recevoir les annonces des prochaines étapes de la consultation ? "
+            "(Une poignée de messages, pas plus.)"
+        )
+        keyboard = (
+            (
+                Button(t._("Oui, volontiers"), Callback("sub", "y").encode()),
+                Button(t._("Non merci"), Callback("sub", "n").encode()),
+            ),
+        )
+        return Screen(text, keyboard)
+
+    # Screens
+
+    def _welcome(self, t: Translator, source: str | None) -> Screen:
+        intro = t._(
+            "Bonjour ! Je suis le robot de « {name} ». Avec moi, vous donnez votre avis sur "
+            "l’avenir de la métropole Aix-Marseille-Provence en quelques minutes : un paradoxe, "
+            "un habitant qui vous ressemble, votre métropole idéale en 2030 et vos valeurs.",
+            name=h(t.content(self.content.consultation.name)),
+        )
+        notice = privacy_notice(t, self.content)
+        return Screen(f"{intro}\n\n{notice}", self._consent_buttons(t, t.language, source))
+
+    def _consent_buttons(
+        self, t: Translator, language: str, source: str | None
+    ) -> tuple[tuple[Button, ...], ...]:
+        accept = f"{language}:{source}" if source else language
+        other = next(code for code in LANGUAGES if code != language)
+        return (
+            (
+                Button(t._("J’accepte"), Callback("ok", accept).encode()),
+                Button(t._("Non merci"), Callback("no").encode()),
+            ),
+            (Button(f"🌐 {_language_name(other)}", Callback("lang", other).encode()),),
+        )
+
+    def _consent_first(self, t: Translator) -> Screen:
+        return self._welcome(t, None).with_notice(t._("Pour participer, j’ai besoin de votre accord :"))
+
+    def _read_only(self, t: Translator, paradox: Paradox) -> Screen:
+        text = f"<b>{h(t.content(paradox.title))}</b>\n\n{h(t.content(paradox.text))}"
+        join = Button(t._("Participer"), Callback("join", paradox.id).encode())
+        return Screen(text, ((join,),))
+
+    def _next_paradox(self, ctx: DialogContext) -> Screen:
+        pending = [p for p in self.content.paradoxes if p.id not in ctx.previous.answered]
+        if pending:
+            return self.dialog.begin(ctx, pending[0].id)
+        self.dialog.reset(ctx)
+        done = ctx.t._(
+            "Vous avez répondu à tous les paradoxes, merci ! Vous pouvez modifier une réponse "
+            "en choisissant à nouveau son paradoxe."
+        )
+        return self._list_screen(ctx.t, ctx).with_notice(done)
+
+    def _paradox_list(self, session: Session) -> Screen:
+        return self._list_screen(session.t, session.ctx)
+
+    def _list_screen(self, t: Translator, ctx: DialogContext | None) -> Screen:
+        answered = ctx.previous.answered if ctx else frozenset()
+        lines = [
+            f"{index}. {'✅ ' if p.id in answered else ''}{h(t.content(p.title))}"
+            for index, p in enumerate(self.content.paradoxes, start=1)
+        ]
+        text = t._("<b>Les paradoxes de la métropole</b>") + "\n\n" + "\n".join(lines)
+        numbers = [
+            Button(str(index), Callback("open", p.id).encode())
+            for index, p in enumerate(self.content.paradoxes, start=1)
+        ]
+        rows: list[tuple[Button, ...]] = [tuple(numbers[i : i + 4]) for i in range(0, len(numbers), 4)]
+        if ctx is not None and ctx.state.step not in (StepName.IDLE, StepName.PARADOX):
+            current = ctx.paradox
+            text += "\n\n" + t._(
+                "Votre réponse au paradoxe « {title} » est en cours : choisir un autre paradoxe "
+                "la remplacera.",
+                title=h(t.content(current.title)),
+            )
+            rows.insert(0, (Button(t._("↩ Reprendre ma réponse"), Callback("resume").encode()),))
+        return Screen(text, tuple(rows))
+
+    def _agenda(self, t: Translator) -> str:
+        now = self.clock.now()
+        past = [s for s in self.content.stages if s.starts <= now]
+        upcoming = [s for s in self.content.stages if s.starts > now]
+        parts = [t._("<b>Le calendrier de la consultation</b>"), t._("<b>Étapes à venir</b>")]
+        parts.extend(_stage_line(t, stage) for stage in upcoming)
+        if not upcoming:
+            parts.append(t._("Aucune nouvelle étape n’est annoncée pour l’instant."))
+        if past:
+            parts.append(t._("<b>Étapes passées</b>"))
+            parts.extend(_stage_line(t, stage) for stage in past)
+        parts.append(t._("Heures de Paris."))
+        return "\n\n".join(parts)
+
+    @staticmethod
+    def _language_buttons() -> tuple[Button, ...]:
+        return tuple(Button(_language_name(code), Callback("lang", code).encode()) for code in LANGUAGES)
+
+    @staticmethod
+    def _help(t: Translator) -> str:
+        lines = [f"/{name} — {t._(description)}" for name, description in RESIDENT_COMMANDS]
+        return "\n".join([t._("<b>Ce que je sais faire</b>"), *lines])
+
+
+def _stage_line(t: Translator, stage: Stage) -> str:
+    if stage.precision == "month":
+        when = t.month(stage.starts.date())
+    elif stage.precision == "time":
+        when = t.datetime(stage.starts)
+    else:
+        when = t.date(stage.starts.date())
+    if stage.tentative:
+        when = t._("{when} (à confirmer)", when=when)
+    return f"• <b>{h(when)}</b> — {h(t.content(stage.title))}\n{h(t.content(stage.description))}"
+
+
+def _language_name(code: str) -> str:
+    """A language's own name, e.g. « Français », « English »."""
+    name = Locale(code).get_display_name(code) or code
+    return name[:1].upper() + name[1:]

@@ -1,0 +1,7 @@
+"""Durable storage: SQLAlchemy models, repositories and Alembic migrations."""
+
+from bot.storage.database import Database
+from bot.storage.models import Answer, DialogState, Resident
+from bot.storage.repositories import Repositories
+
+__all__ = ["Answer", "Database", "DialogState", "Repositories", "Resident"]

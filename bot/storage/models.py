@@ -1,0 +1,106 @@
+"""Tables. Times are stored in UTC; every column type is portable between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime that comes back aware in UTC, on SQLite too."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Resident(Base):
+    """A Telegram user who accepted the privacy notice (nothing is stored for anyone else)."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    language: Mapped[str] = mapped_column(String(8))
+    consent_version: Mapped[str] = mapped_column(String(32))
+    consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DialogState(Base):
+    """Where a resident is in the dialog, and their draft answer.
+
+    ``version`` grows with every change; buttons carry it, so a button from an earlier
+    screen is recognised as stale.
+    """
+
+    __tablename__ = "dialog_states"
+
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    step: Mapped[str] = mapped_column(String(16), default="idle")
+    paradox_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    persona_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    persona_page: Mapped[int] = mapped_column(Integer, default=0)
+    persona_detail: Mapped[str | None] = mapped_column(String(16), default=None)
+    wish: Mapped[str | None] = mapped_column(Text, default=None)
+    ranking: Mapped[str] = mapped_column(String(200), default="")
+    return_to_summary: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Answer(Base):
+    """A confirmed answer to one paradox. A resident has at most one per paradox."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("resident_id", "paradox_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL"), index=True
+    )
+    paradox_id: Mapped[str] = mapped_column(String(16))
+    persona_id: Mapped[str] = mapped_column(String(16))
+    wish: Mapped[str] = mapped_column(Text)
+    ranking: Mapped[str] = mapped_column(String(200))
+    language: Mapped[str] = mapped_column(String(8))
+    source: Mapped[str | None] = mapped_column(String(64))
+    consent_version: Mapped[str] = mapped_column(String(32))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,94 @@
+"""Repositories: the only code that writes SQL. Services receive them inside a transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Answer, DialogState, Resident
+
+
+class ResidentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def by_telegram_id(self, telegram_id: int) -> Resident | None:
+        """The resident, row-locked until the transaction ends (on databases that lock rows)."""
+        query = select(Resident).where(Resident.telegram_id == telegram_id).with_for_update()
+        return (await self._session.scalars(query)).one_or_none()
+
+    async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
+        resident = Resident(
+            telegram_id=telegram_id,
+            language=language,
+            consent_version=consent_version,
+            consented_at=now,
+            subscribed=False,
+            created_at=now,
+        )
+        self._session.add(resident)
+        await self._session.flush()
+        return resident
+
+
+class DialogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def of(self, resident: Resident, now: datetime) -> DialogState:
+        """The resident's dialog state, created idle at first use."""
+        state = await self._session.get(DialogState, resident.id)
+        if state is None:
+            state = DialogState(
+                resident_id=resident.id,
+                version=0,
+                step="idle",
+                persona_page=0,
+                ranking="",
+                return_to_summary=False,
+                updated_at=now,
+            )
+            self._session.add(state)
+        return state
+
+
+class AnswerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def of(self, resident: Resident) -> list[Answer]:
+        """The resident's confirmed answers, most recent first."""
+        query = (
+            select(Answer)
+            .where(Answer.resident_id == resident.id)
+            .order_by(Answer.submitted_at.desc(), Answer.id.desc())
+        )
+        return list((await self._session.scalars(query)).all())
+
+    async def save(self, answer: Answer) -> Answer:
+        """Store an answer, replacing the resident's earlier answer to the same paradox."""
+        query = select(Answer).where(
+            Answer.resident_id == answer.resident_id, Answer.paradox_id == answer.paradox_id
+        )
+        existing = (await self._session.scalars(query)).one_or_none()
+        if existing is not None:
+            for column in ("persona_id", "wish", "ranking", "language", "source"):
+                setattr(existing, column, getattr(answer, column))
+            existing.consent_version = answer.consent_version
+            existing.submitted_at = answer.submitted_at
+            answer = existing
+        else:
+            self._session.add(answer)
+        await self._session.flush()
+        return answer
+
+
+class Repositories:
+    """The repositories of one transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.residents = ResidentRepository(session)
+        self.dialogs = DialogRepository(session)
+        self.answers = AnswerRepository(session)
