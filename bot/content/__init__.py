@@ -49,7 +49,7 @@ class Value(_Item):
 class Stage(_Item):
     """A step of the consultation's calendar; ``date`` is a day, a month or a Paris time."""
 
-    id: Identifier
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,32}$")]
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=70)]
     date: dt.date | dt.datetime | Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")]
     tentative: bool = False
@@ -163,6 +163,8 @@ def _read(path: Path, model: type[ModelT]) -> ModelT:
         where = f" at line {mark.line + 1}" if mark else ""
         reason = getattr(exc, "problem", None) or "not valid UTF-8 YAML"
         raise ContentError(f"{path}: invalid YAML{where}: {reason}") from None
+    except ValueError as exc:  # PyYAML builds dates itself and lets a 30 February through as this
+        raise ContentError(f"{path}: invalid value: {exc}") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

@@ -1,0 +1,92 @@
+"""Fixtures: the local Bot API server, the real bot Application polling it, and residents' phones."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.application import ALLOWED_UPDATES, Fabrique, build
+from bot.config import Settings
+from bot.sandbox import BotApiSandbox
+from tests.phone import Phone
+
+TOKEN = "123456:SANDBOX-TOKEN-abcdefghijklmnopqrstuv"
+
+
+class FixedClock:
+    """A clock that moves only when a test says so."""
+
+    def __init__(self, now: datetime) -> None:
+        self.moment = now
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[tuple[BotApiSandbox, str]]:
+    sandbox = BotApiSandbox(token=TOKEN)
+    async with sandbox.serve(host="127.0.0.1", port=0) as url:
+        yield sandbox, url
+
+
+@pytest.fixture
+def sandbox(telegram: tuple[BotApiSandbox, str]) -> BotApiSandbox:
+    return telegram[0]
+
+
+@pytest.fixture
+def settings(telegram: tuple[BotApiSandbox, str], tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=TOKEN,
+        telegram_api_url=telegram[1],
+        data_dir=tmp_path / "data",
+        staff_ids=frozenset({4242}),
+    )
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(datetime(2017, 4, 20, 10, 0, tzinfo=UTC))
+
+
+@asynccontextmanager
+async def running(settings: Settings, clock: FixedClock) -> AsyncIterator[Fabrique]:
+    """The bot, polling the sandbox as ``fabrique-bot run`` does, until the block ends."""
+    fabrique = build(settings, clock)
+    application = fabrique.application
+    await application.initialize()
+    assert application.post_init is not None
+    assert application.updater is not None
+    await application.post_init(application)
+    await application.updater.start_polling(poll_interval=0, timeout=5, allowed_updates=ALLOWED_UPDATES)
+    await application.start()
+    try:
+        yield fabrique
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        assert application.post_shutdown is not None
+        await application.post_shutdown(application)
+        await application.shutdown()
+
+
+@pytest.fixture
+async def bot(settings: Settings, clock: FixedClock) -> AsyncIterator[Fabrique]:
+    async with running(settings, clock) as fabrique:
+        yield fabrique
+
+
+@pytest.fixture
+def phone(sandbox: BotApiSandbox, bot: Fabrique) -> Callable[..., Phone]:
+    """Make a resident's phone: ``phone(user_id, language_code="fr")``."""
+
+    def make(user_id: int = 1001, language_code: str | None = "fr") -> Phone:
+        return Phone(sandbox, user_id, language_code)
+
+    return make
