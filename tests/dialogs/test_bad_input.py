@@ -153,3 +153,38 @@ async def test_unknown_commands_and_cancel(resident: Phone, bot: Fabrique) -> No
     reply = await resident.send("/cancel")
     assert "Il n’y a rien à annuler." in (reply.text or "")
     assert await answers(bot) == []
+
+
+ORDER = ["paradox", "persona", "wish", "values", "summary", "done"]
+
+
+async def advance(resident: Phone, start: str, stop: str) -> None:
+    """Answer each step from ``start`` up to (not including) ``stop``: Alain, a wish, a typed ranking."""
+    for step in ORDER[ORDER.index(start) : ORDER.index(stop)]:
+        if step == "paradox":
+            await resident.tap(t._("Répondre ▶"))
+        elif step == "persona":
+            await resident.tap("Alain")
+        elif step == "wish":
+            await resident.send("Des trottoirs et des bus accessibles à tous, partout.")
+        elif step == "values":
+            await resident.send("1 2 3 4 5")
+        else:
+            await resident.tap(t._("✅ Je confirme"))
+
+
+@pytest.mark.parametrize("step", ORDER[:-1])
+async def test_any_message_at_any_step_is_answered_and_the_step_kept(
+    resident: Phone, bot: Fabrique, step: str
+) -> None:
+    await advance(resident, "paradox", step)
+    screen = resident.buttons()
+    for content in (STICKER, VOICE, PHOTO):
+        reply = await resident.send_other(**content)
+        assert reply.text, f"a clear message at {step}"
+        assert resident.buttons(reply) == screen, f"the {step} step is shown again with its buttons"
+    reply = await resident.send("/inconnue")
+    assert "Je ne connais pas cette commande." in (reply.text or "")
+    await advance(resident, step, "done")
+    (answer,) = await answers(bot)
+    assert answer.persona_id == "alain"
