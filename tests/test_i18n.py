@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 
 from bot.config import LANGUAGES
 from bot.i18n import SOURCE_LANGUAGE, locales_dir
+from bot.sandbox.html_entities import parse_html
 
 ROOT = Path(__file__).parent.parent
 MAPPINGS = {"messages": "babel.cfg", "content": "babel-content.cfg"}
@@ -78,3 +79,16 @@ def _forms(text: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
     if text is None:
         return ("",)
     return (text,) if isinstance(text, str) else tuple(text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_message_is_valid_telegram_html_in_every_language(language: str) -> None:
+    """A bare « & » or « < » in a translation would make Telegram refuse the whole message."""
+    translations = catalog(TRANSLATED[0], "messages")
+    for message in translations:
+        if not message.id:
+            continue
+        texts = _forms(message.id) if language == SOURCE_LANGUAGE else _forms(message.string)
+        for text in texts:
+            filled = text.format(**dict.fromkeys(PLACEHOLDER.findall(text), "x"))
+            parse_html(filled)

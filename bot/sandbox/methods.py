@@ -145,14 +145,7 @@ class BotApiMethods:
     async def send_message(self, p: Params) -> JsonDict:
         """sendMessage."""
         chat = self.state.writable_chat(p.chat_id())
-        text = p.string("text")
-        if not text:
-            raise bad_request("message text is empty")
-        formatted = self._format(text, p.string("parse_mode"), p.json("entities"))
-        if not formatted.text:
-            raise bad_request("message text is empty")
-        if len(formatted.text) > MAX_TEXT_LENGTH:
-            raise bad_request("message is too long")
+        formatted = self._message_text(p)
         options: JsonDict = {}
         link_preview = p.json("link_preview_options")
         if isinstance(link_preview, dict) and link_preview:
@@ -222,6 +215,18 @@ class BotApiMethods:
     def _format(self, text: str, parse_mode: str | None, entities: Any) -> FormattedText:
         return format_text(text, parse_mode, entities, self.state.user_api)
 
+    def _message_text(self, p: Params) -> FormattedText:
+        """The ``text`` of sendMessage and editMessageText, parsed and checked as Telegram does."""
+        text = p.string("text")
+        if not text:
+            raise bad_request("message text is empty")
+        formatted = self._format(text, p.string("parse_mode"), p.json("entities"))
+        if not formatted.text:
+            raise bad_request("message text is empty")
+        if len(formatted.text) > MAX_TEXT_LENGTH:
+            raise bad_request("message is too long")
+        return formatted
+
     def _common_fields(self, p: Params, chat: Chat) -> JsonDict:
         """reply_markup and reply target, shared by the send methods."""
         return {
@@ -269,14 +274,7 @@ class BotApiMethods:
     async def edit_message_text(self, p: Params) -> JsonDict:
         """editMessageText; without reply_markup the inline keyboard is removed."""
         message = self._message_to_edit(p)
-        text = p.string("text")
-        if not text:
-            raise bad_request("message text is empty")
-        formatted = self._format(text, p.string("parse_mode"), p.json("entities"))
-        if not formatted.text:
-            raise bad_request("message text is empty")
-        if len(formatted.text) > MAX_TEXT_LENGTH:
-            raise bad_request("message is too long")
+        formatted = self._message_text(p)
         if message.text is None:
             raise bad_request("there is no text in the message to edit")
         markup = self._edit_markup(p, message)

@@ -23,6 +23,7 @@ from bot.dialogs.callbacks import Callback
 from bot.dialogs.screen import Button
 from bot.dialogs.steps import Confirm, Done, GoTo, Redraw, Reject
 from bot.i18n import I18n, Translator
+from bot.personas import NO_PERSONA
 from bot.privacy import NOTICE_VERSION, privacy_notice
 from bot.services.replies import Reply
 from bot.storage import Answer, Database, Repositories, Resident
@@ -41,7 +42,7 @@ class Who:
 
 
 @dataclass
-class Session:
+class Turn:
     """One update's view of a resident, inside its transaction."""
 
     who: Who
@@ -49,10 +50,6 @@ class Session:
     t: Translator
     resident: Resident | None
     ctx: DialogContext | None
-
-    @property
-    def consented(self) -> bool:
-        return self.ctx is not None
 
 
 class ConsultationService:
@@ -64,30 +61,35 @@ class ConsultationService:
         self.dialog = ResidentDialog()
 
     @asynccontextmanager
-    async def _session(self, who: Who) -> AsyncIterator[Session]:
+    async def _turn(self, who: Who) -> AsyncIterator[Turn]:
         async with self.database.transaction() as repos:
             resident = await repos.residents.by_telegram_id(who.telegram_id)
             if resident is None:
-                yield Session(who, repos, self.i18n(self.i18n.pick(who.language_code)), None, None)
+                yield Turn(who, repos, self.i18n(self.i18n.pick(who.language_code)), None, None)
                 return
             t = self.i18n(resident.language)
             state = await repos.dialogs.of(resident, self.clock.now())
             previous = await self._previous(repos, resident)
             ctx = DialogContext(t, self.content, state, previous)
+            if self.dialog.in_progress(ctx) and self.content.paradox(state.paradox_id) is None:
+                self.dialog.reset(ctx)  # the content changed under the draft: start afresh
             version = state.version
-            yield Session(who, repos, t, resident, ctx)
+            yield Turn(who, repos, t, resident, ctx)
             if state.version != version:
                 state.updated_at = self.clock.now()
 
-    @staticmethod
-    async def _previous(repos: Repositories, resident: Resident) -> Previous:
+    async def _previous(self, repos: Repositories, resident: Resident) -> Previous:
+        """The last answer's persona and ranking, when they still fit the content, to reuse."""
         answers = await repos.answers.of(resident)
         if not answers:
             return Previous()
         last = answers[0]
+        ranking = tuple(last.ranking.split(","))
+        values = sorted(value.id for value in self.content.values)
+        persona = last.persona_id
         return Previous(
-            persona_id=last.persona_id,
-            ranking=tuple(last.ranking.split(",")),
+            persona_id=persona if persona == NO_PERSONA or self.content.persona(persona) else None,
+            ranking=ranking if sorted(ranking) == values else (),
             answered=frozenset(a.paradox_id for a in answers),
         )
 
@@ -96,79 +98,79 @@ class ConsultationService:
     async def start(self, who: Who, payload: str | None) -> Reply:
         """``/start``, with an optional deep-link payload: a source, possibly a paradox."""
         source = _SOURCE_CHARACTERS.sub("", payload or "")[:MAX_SOURCE] or None
-        async with self._session(who) as session:
-            if session.ctx is None:
-                return Reply(send=[self._welcome(session.t, source)])
+        async with self._turn(who) as turn:
+            if turn.ctx is None:
+                return Reply(send=[self._welcome(turn.t, source)])
             if source:
-                session.ctx.state.source = source
+                turn.ctx.state.source = source
             paradox = self.content.paradox(source)
             if paradox is not None:
-                return Reply(send=[self.dialog.begin(session.ctx, paradox.id)])
-            if self.dialog.in_progress(session.ctx):
-                screen = self.dialog.screen(session.ctx)
-                return Reply(send=[screen.with_notice(session.t._("Bon retour ! Vous en étiez là :"))])
-            return Reply(send=[self._next_paradox(session.ctx)])
+                return Reply(send=[self.dialog.begin(turn.ctx, paradox.id)])
+            if self.dialog.in_progress(turn.ctx):
+                screen = self.dialog.screen(turn.ctx)
+                return Reply(send=[screen.with_notice(turn.t._("Bon retour ! Vous en étiez là :"))])
+            return Reply(send=[self._next_paradox(turn.ctx)])
 
     async def paradoxes(self, who: Who) -> Reply:
-        async with self._session(who) as session:
-            return Reply(send=[self._paradox_list(session)])
+        async with self._turn(who) as turn:
+            return Reply(send=[self._paradox_list(turn)])
 
     async def agenda(self, who: Who) -> Reply:
-        async with self._session(who) as session:
-            return Reply(send=[Screen(self._agenda(session.t))])
+        async with self._turn(who) as turn:
+            return Reply(send=[Screen(self._agenda(turn.t))])
 
     async def language(self, who: Who) -> Reply:
-        async with self._session(who) as session:
-            text = session.t._("Choisissez votre langue :")
+        async with self._turn(who) as turn:
+            text = turn.t._("Choisissez votre langue :")
             return Reply(send=[Screen(text, (self._language_buttons(),))])
 
     async def privacy(self, who: Who) -> Reply:
-        async with self._session(who) as session:
-            t = session.t
+        async with self._turn(who) as turn:
+            t = turn.t
             notice = privacy_notice(t, self.content)
-            if session.resident is None:
+            if turn.resident is None:
                 return Reply(send=[Screen(notice, self._consent_buttons(t, t.language, None))])
             accepted = t._(
                 "Vous avez donné votre accord le {date}.",
-                date=t.datetime(session.resident.consented_at),
+                date=t.datetime(turn.resident.consented_at),
             )
             return Reply(send=[Screen(f"{notice}\n\n{accepted}")])
 
     async def cancel(self, who: Who) -> Reply:
-        async with self._session(who) as session:
-            ctx = session.ctx
+        async with self._turn(who) as turn:
+            ctx = turn.ctx
             if ctx is None or not self.dialog.in_progress(ctx):
-                text = session.t._("Il n’y a rien à annuler.")
-                return Reply(send=[self._idle_or_welcome(session).with_notice(text)])
+                text = turn.t._("Il n’y a rien à annuler.")
+                return Reply(send=[self._idle_or_welcome(turn).with_notice(text)])
             self.dialog.reset(ctx)
-            notice = session.t._("Votre réponse en cours est abandonnée ; rien n’a été enregistré.")
+            notice = turn.t._("Votre réponse en cours est abandonnée ; rien n’a été enregistré.")
             return Reply(send=[self.dialog.screen(ctx).with_notice(notice)])
 
     async def help(self, who: Who) -> Reply:
-        async with self._session(who) as session:
-            return Reply(send=[Screen(self._help(session.t))])
+        async with self._turn(who) as turn:
+            return Reply(send=[Screen(self._help(turn.t))])
 
     async def unknown_command(self, who: Who) -> Reply:
-        async with self._session(who) as session:
-            text = session.t._("Je ne connais pas cette commande.") + "\n\n" + self._help(session.t)
+        async with self._turn(who) as turn:
+            text = turn.t._("Je ne connais pas cette commande.") + "\n\n" + self._help(turn.t)
             return Reply(send=[Screen(text)])
 
     # Messages
 
     async def text(self, who: Who, text: str) -> Reply:
-        async with self._session(who) as session:
-            if session.ctx is None:
-                return Reply(send=[self._consent_first(session.t)])
-            result = self.dialog.text(session.ctx, text)
+        async with self._turn(who) as turn:
+            if turn.ctx is None:
+                return Reply(send=[self._consent_first(turn.t)])
+            result = self.dialog.text(turn.ctx, text)
             assert result.screen is not None
             return Reply(send=[result.screen])
 
     async def other(self, who: Who) -> Reply:
         """A message without text: a sticker, a photo, a voice note…"""
-        async with self._session(who) as session:
-            if session.ctx is None:
-                return Reply(send=[self._consent_first(session.t)])
-            result = self.dialog.other(session.ctx)
+        async with self._turn(who) as turn:
+            if turn.ctx is None:
+                return Reply(send=[self._consent_first(turn.t)])
+            result = self.dialog.other(turn.ctx)
             assert result.screen is not None
             return Reply(send=[result.screen])
 
@@ -176,21 +178,21 @@ class ConsultationService:
 
     async def press(self, who: Who, data: str | None) -> Reply:
         callback = Callback.decode(data)
-        async with self._session(who) as session:
+        async with self._turn(who) as turn:
             if callback is None:
-                return self._stale(session)
+                return self._stale(turn)
             if callback.version is None:
-                return await self._global(session, callback)
-            if session.ctx is None:
+                return await self._global(turn, callback)
+            if turn.ctx is None:
                 return Reply(
-                    toast=session.t._("Acceptez d’abord la notice pour participer."),
-                    send=[self._consent_first(session.t)],
+                    toast=turn.t._("Acceptez d’abord la notice pour participer."),
+                    send=[self._consent_first(turn.t)],
                 )
-            if callback.version != session.ctx.state.version:
-                return self._stale(session)
-            return await self._dialog_press(session, session.ctx, callback)
+            if callback.version != turn.ctx.state.version:
+                return self._stale(turn)
+            return await self._dialog_press(turn, turn.ctx, callback)
 
-    async def _dialog_press(self, session: Session, ctx: DialogContext, callback: Callback) -> Reply:
+    async def _dialog_press(self, turn: Turn, ctx: DialogContext, callback: Callback) -> Reply:
         result = self.dialog.press(ctx, callback.action, callback.arg)
         move = result.move
         if isinstance(move, Reject):
@@ -198,16 +200,16 @@ class ConsultationService:
         if isinstance(move, Redraw):
             return Reply(toast=move.toast, edit=result.screen)
         if isinstance(move, Confirm):
-            return Reply(clear_keyboard=True, send=[await self._store(session, ctx)])
+            return Reply(clear_keyboard=True, send=[await self._store(turn, ctx)])
         assert isinstance(move, Done | GoTo)
         assert result.screen is not None
         return Reply(clear_keyboard=True, send=[result.screen])
 
-    async def _global(self, session: Session, callback: Callback) -> Reply:
-        t, ctx, arg = session.t, session.ctx, callback.arg
+    async def _global(self, turn: Turn, callback: Callback) -> Reply:
+        t, ctx, arg = turn.t, turn.ctx, callback.arg
         match callback.action:
             case "ok":
-                return await self._accept(session, arg)
+                return await self._accept(turn, arg)
             case "no":
                 text = t._(
                     "Entendu : rien n’est enregistré. Vous pouvez lire les paradoxes avec "
@@ -218,7 +220,7 @@ class ConsultationService:
             case "join":
                 return Reply(send=[self._welcome(t, arg or None)])
             case "lang" if arg in LANGUAGES:
-                return self._set_language(session, arg)
+                return self._set_language(turn, arg)
             case "open" if (paradox := self.content.paradox(arg)) is not None:
                 if ctx is None:
                     return Reply(send=[self._read_only(t, paradox)])
@@ -226,42 +228,42 @@ class ConsultationService:
             case "next" if ctx is not None:
                 return Reply(send=[self._next_paradox(ctx)])
             case "list":
-                return Reply(send=[self._paradox_list(session)])
+                return Reply(send=[self._paradox_list(turn)])
             case "resume" if ctx is not None:
                 return Reply(send=[self.dialog.screen(ctx)])
-            case "sub" if ctx is not None and session.resident is not None:
-                session.resident.subscribed = arg == "y"
+            case "sub" if ctx is not None and turn.resident is not None:
+                turn.resident.subscribed = arg == "y"
                 notice = (
                     t._("C’est noté : vous recevrez les annonces des prochaines étapes.")
                     if arg == "y"
                     else t._("Entendu : vous ne recevrez pas d’annonces.")
                 )
                 return Reply(clear_keyboard=True, send=[self.dialog.screen(ctx).with_notice(notice)])
-        return self._stale(session)
+        return self._stale(turn)
 
-    def _stale(self, session: Session) -> Reply:
+    def _stale(self, turn: Turn) -> Reply:
         """A button from an earlier screen or an earlier run: say so and show where we are."""
-        t = session.t
+        t = turn.t
         toast = t._("Ce bouton n’est plus d’actualité : voici où vous en êtes.")
-        return Reply(toast=toast, clear_keyboard=True, send=[self._idle_or_welcome(session)])
+        return Reply(toast=toast, clear_keyboard=True, send=[self._idle_or_welcome(turn)])
 
-    def _idle_or_welcome(self, session: Session) -> Screen:
-        if session.ctx is None:
-            return self._welcome(session.t, None)
-        return self.dialog.screen(session.ctx)
+    def _idle_or_welcome(self, turn: Turn) -> Screen:
+        if turn.ctx is None:
+            return self._welcome(turn.t, None)
+        return self.dialog.screen(turn.ctx)
 
-    async def _accept(self, session: Session, arg: str) -> Reply:
+    async def _accept(self, turn: Turn, arg: str) -> Reply:
         language, _, source = arg.partition(":")
-        t = self.i18n(language if language in LANGUAGES else session.t.language)
-        if session.ctx is not None:
+        t = self.i18n(language if language in LANGUAGES else turn.t.language)
+        if turn.ctx is not None:
             toast = t._("Vous avez déjà accepté la notice.")
-            return Reply(toast=toast, clear_keyboard=True, send=[self.dialog.screen(session.ctx)])
-        return await self._enrol(session, t, source or None)
+            return Reply(toast=toast, clear_keyboard=True, send=[self.dialog.screen(turn.ctx)])
+        return await self._enrol(turn, t, source or None)
 
-    async def _enrol(self, session: Session, t: Translator, source: str | None) -> Reply:
+    async def _enrol(self, turn: Turn, t: Translator, source: str | None) -> Reply:
         now = self.clock.now()
-        repos = session.repos
-        telegram_id = session.who.telegram_id
+        repos = turn.repos
+        telegram_id = turn.who.telegram_id
         resident = await repos.residents.add(telegram_id, t.language, NOTICE_VERSION, now)
         state = await repos.dialogs.of(resident, now)
         state.source = source
@@ -271,28 +273,28 @@ class ConsultationService:
         thanks = t._("Merci ! Commençons.")
         return Reply(toast=t._("Merci !"), clear_keyboard=True, send=[screen.with_notice(thanks)])
 
-    def _set_language(self, session: Session, language: str) -> Reply:
+    def _set_language(self, turn: Turn, language: str) -> Reply:
         t = self.i18n(language)
         name = _language_name(language)
-        if session.resident is None or session.ctx is None:
+        if turn.resident is None or turn.ctx is None:
             return Reply(edit=Screen(t._("Langue : {name}", name=name)), send=[self._welcome(t, None)])
-        session.resident.language = language
-        session.ctx.t = t
-        session.ctx.state.version += 1
+        turn.resident.language = language
+        turn.ctx.t = t
+        turn.ctx.state.version += 1
         return Reply(
             edit=Screen(t._("Langue : {name}", name=name)),
-            send=[self.dialog.screen(session.ctx)],
+            send=[self.dialog.screen(turn.ctx)],
         )
 
-    async def _store(self, session: Session, ctx: DialogContext) -> Screen:
+    async def _store(self, turn: Turn, ctx: DialogContext) -> Screen:
         """Store the confirmed answer; the thank-you is sent only after the commit."""
-        resident, state, t = session.resident, ctx.state, ctx.t
+        resident, state, t = turn.resident, ctx.state, ctx.t
         assert resident is not None
         assert state.paradox_id
         assert state.persona_id
         assert state.wish
         paradox = ctx.paradox
-        await session.repos.answers.save(
+        await turn.repos.answers.save(
             Answer(
                 resident_id=resident.id,
                 paradox_id=state.paradox_id,
@@ -378,8 +380,8 @@ class ConsultationService:
         )
         return self._list_screen(ctx.t, ctx).with_notice(done)
 
-    def _paradox_list(self, session: Session) -> Screen:
-        return self._list_screen(session.t, session.ctx)
+    def _paradox_list(self, turn: Turn) -> Screen:
+        return self._list_screen(turn.t, turn.ctx)
 
     def _list_screen(self, t: Translator, ctx: DialogContext | None) -> Screen:
         answered = ctx.previous.answered if ctx else frozenset()
