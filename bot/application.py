@@ -10,9 +10,14 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content, load_content
+from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
 from bot.handlers.resident import ResidentHandlers
+from bot.handlers.staff import GROUP, StaffHandlers
 from bot.i18n import I18n
+from bot.services.broadcasts import BroadcastEngine
 from bot.services.consultation import ConsultationService
+from bot.services.pacing import Pacer
+from bot.services.staff import StaffService
 from bot.storage import Database
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
@@ -27,33 +32,54 @@ class Fabrique:
     database: Database
     i18n: I18n
     application: Application  # type: ignore[type-arg]
+    broadcasts: BroadcastEngine
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     """Load and validate everything, then wire the handlers; raises OperatorError on mistakes."""
+    clock = clock or SystemClock()
     content = load_content(settings.content_dir)
     i18n = I18n(settings.default_language)
     database = Database(settings.database)
-    service = ConsultationService(database, content, i18n, clock or SystemClock())
-    handlers = ResidentHandlers(service, i18n)
-
-    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        await database.upgrade()
-        await handlers.publish_commands(application.bot)
-
-    async def post_shutdown(_application: Application) -> None:  # type: ignore[type-arg]
-        await database.close()
-
+    pacer = Pacer(settings.send_rate, per_chat_rate=settings.per_chat_rate)
     api = settings.telegram_api_url
     application = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .post_init(post_init)
-        .post_shutdown(post_shutdown)
+        .rate_limiter(FloodGate(pacer))
+        .post_init(lambda _app: _started())
+        .post_stop(lambda _app: _stopping())
+        .post_shutdown(lambda _app: database.close())
         .build()
     )
-    application.add_handlers(handlers.handlers())
-    application.add_error_handler(handlers.on_error)
-    return Fabrique(settings, content, database, i18n, application)
+    engine = BroadcastEngine(
+        database,
+        i18n,
+        clock,
+        TelegramMessenger(application.bot, paid=settings.paid_broadcasts),
+        TelegramBoard(application.bot),
+        pacer,
+        lease=settings.broadcast_lease_seconds,
+        window=settings.broadcast_window,
+    )
+    consultation = ConsultationService(database, content, i18n, clock)
+    residents = ResidentHandlers(consultation, i18n)
+    staff = StaffHandlers(
+        StaffService(database, content, i18n, clock, engine, settings.staff_ids), consultation, i18n
+    )
+
+    async def _started() -> None:
+        await database.upgrade()
+        await residents.publish_commands(application.bot)
+        await staff.publish_commands(application.bot)
+        engine.start()
+
+    async def _stopping() -> None:
+        await engine.stop()
+
+    application.add_handlers(staff.handlers(), group=GROUP)
+    application.add_handlers(residents.handlers())
+    application.add_error_handler(residents.on_error)
+    return Fabrique(settings, content, database, i18n, application, engine)

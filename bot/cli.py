@@ -12,6 +12,7 @@ from bot.application import ALLOWED_UPDATES, build
 from bot.config import load_settings
 from bot.content import load_content
 from bot.errors import OperatorError
+from bot.sandbox.cli import add_behaviour_arguments
 from bot.storage import Database
 
 
@@ -42,9 +43,9 @@ def _db_upgrade(_args: argparse.Namespace) -> None:
 
 
 def _sandbox(args: argparse.Namespace) -> None:
-    from bot.sandbox.__main__ import run_sandbox
+    from bot.sandbox.cli import limits_from, run_sandbox
 
-    run_sandbox(args.host, args.port, args.token)
+    run_sandbox(args.host, args.port, args.token, limits=limits_from(args), latency=args.latency)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -58,6 +59,7 @@ def parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
     sandbox.add_argument("--token", default="123456:SANDBOX-TOKEN-abcdefghijklmnopqrstuv")
+    add_behaviour_arguments(sandbox)
     sandbox.set_defaults(func=_sandbox)
     return root
 

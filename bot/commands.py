@@ -1,4 +1,4 @@
-"""The commands residents see in Telegram's menu and in /help."""
+"""The commands residents and staff see in Telegram's menu and in /help."""
 
 from bot.i18n import N_
 
@@ -9,5 +9,12 @@ RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("language", N_("changer de langue")),
     ("privacy", N_("vos données et vos droits")),
     ("cancel", N_("abandonner la réponse en cours")),
+    ("stop", N_("ne plus recevoir les annonces")),
+    ("subscribe", N_("recevoir les annonces des prochaines étapes")),
     ("help", N_("l’aide")),
+)
+
+STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("broadcast", N_("préparer une annonce")),
+    ("broadcasts", N_("annonces récentes et programmées")),
 )

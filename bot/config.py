@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
 LANGUAGES = ("fr", "en")
 TELEGRAM_API_URL = "https://api.telegram.org"
+FREE_RATE_LIMIT = 30.0
 
 
 class Settings(BaseSettings):
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
     staff_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     default_language: str = "fr"
     content_dir: Path | None = None
+    send_rate: float = Field(default=25.0, gt=0, le=1000)
+    paid_broadcasts: bool = False
+    per_chat_rate: float = Field(default=1.0, gt=0)
+    broadcast_lease_seconds: float = Field(default=15.0, gt=0)
+    broadcast_window: int = Field(default=1, ge=1, le=100)
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -49,6 +55,14 @@ class Settings(BaseSettings):
             raise ValueError(f"expected one of {', '.join(LANGUAGES)}")
         return value
 
+    @model_validator(mode="after")
+    def _rate_within_telegram_limits(self) -> Settings:
+        if self.send_rate > FREE_RATE_LIMIT and not self.paid_broadcasts:
+            raise ValueError(
+                f"SEND_RATE above {FREE_RATE_LIMIT:g}/s needs PAID_BROADCASTS=true (Telegram's free limit)"
+            )
+        return self
+
     @property
     def database(self) -> str:
         """The SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data directory."""
@@ -63,7 +77,7 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        name = str(error["loc"][0]).upper() if error["loc"] else "SEND_RATE"
         if error["type"] == "missing":
             raise ConfigError(f"{name} is not set (see the configuration table in README.md)") from None
         if error["type"] == "string_pattern_mismatch":

@@ -76,14 +76,17 @@ def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
 
 
 @asynccontextmanager
-async def bot_process(tmp_path: Path, url: str) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot_process(
+    tmp_path: Path, url: str, **variables: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``fabrique-bot run`` as a real process against the sandbox, killed at the end if still up."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
         cwd=tmp_path,
-        env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=url),
+        env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=url, **variables),
         stderr=asyncio.subprocess.DEVNULL,
     )
     try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, MessageEntity, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -21,8 +22,30 @@ def markup(screen: Screen) -> InlineKeyboardMarkup | None:
     if not screen.keyboard:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in screen.keyboard]
+        [
+            [
+                InlineKeyboardButton(b.label, url=b.url)
+                if b.url
+                else InlineKeyboardButton(b.label, callback_data=b.data)
+                for b in row
+            ]
+            for row in screen.keyboard
+        ]
     )
+
+
+def message_entities(screen: Screen) -> list[MessageEntity] | None:
+    """The entities of a screen written with Telegram's formatting (None for HTML screens)."""
+    if screen.entities is None:
+        return None
+    return [MessageEntity.de_json(dict(entity), None) for entity in screen.entities]
+
+
+def formatting(screen: Screen) -> dict[str, Any]:
+    """How a screen's text is formatted: HTML, or its own entities."""
+    if screen.entities is not None:
+        return {"entities": message_entities(screen)}
+    return {"parse_mode": ParseMode.HTML}
 
 
 def _toast(text: str | None) -> str | None:
@@ -40,7 +63,7 @@ async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Repl
             if reply.edit is not None:
                 await query.edit_message_text(
                     reply.edit.text,
-                    parse_mode=ParseMode.HTML,
+                    **formatting(reply.edit),
                     reply_markup=markup(reply.edit),
                     link_preview_options=NO_PREVIEW,
                 )
@@ -56,7 +79,7 @@ async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Repl
         await context.bot.send_message(
             chat.id,
             screen.text,
-            parse_mode=ParseMode.HTML,
+            **formatting(screen),
             reply_markup=markup(screen),
             link_preview_options=NO_PREVIEW,
         )

@@ -6,11 +6,12 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, BotCommand, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -47,6 +48,8 @@ class ResidentHandlers:
             "language": service.language,
             "privacy": service.privacy,
             "cancel": service.cancel,
+            "stop": service.stop,
+            "subscribe": service.subscribe,
             "help": service.help,
         }
 
@@ -58,6 +61,7 @@ class ResidentHandlers:
             CommandHandler("start", self.start, filters=PRIVATE),
             *commands,
             CallbackQueryHandler(self.press),
+            ChatMemberHandler(self.member, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(PRIVATE & filters.COMMAND, self.unknown_command),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, self.text),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, self.other),
@@ -88,6 +92,16 @@ class ResidentHandlers:
 
     async def other(self, update: Update, context: Context) -> None:
         await render(update, context, await self.service.other(who(update)))
+
+    async def member(self, update: Update, _context: Context) -> None:
+        """A resident who blocks the bot is unsubscribed (nothing else changes)."""
+        change = update.my_chat_member
+        if (
+            change is not None
+            and change.chat.type == ChatType.PRIVATE
+            and change.new_chat_member.status == ChatMemberStatus.BANNED
+        ):
+            await self.service.blocked(who(update))
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log without personal data, and tell the resident something went wrong."""

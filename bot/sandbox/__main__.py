@@ -1,8 +1,6 @@
-"""``python -m bot.sandbox``; also exports :func:`run_sandbox` for ``fabrique-bot sandbox``."""
+"""``python -m bot.sandbox``: the sandbox as a standalone server."""
 
-from bot.sandbox.cli import main, run_sandbox
-
-__all__ = ["run_sandbox"]
+from bot.sandbox.cli import main
 
 if __name__ == "__main__":
     main()

@@ -230,8 +230,24 @@ def add_control_routes(app: web.Application, sandbox: BotApiSandbox) -> None:
             {"events": [event.to_json() for event in found], "last_seq": len(sandbox.events)}
         )
 
+    async def flood(_request: web.Request) -> web.StreamResponse:
+        """What flood control saw: messages created, their timing, and every 429 answered."""
+        times = sandbox.flood.sent_times
+        return web.json_response(
+            {
+                "sent": len(times),
+                "first_sent": times[0] if times else None,
+                "last_sent": times[-1] if times else None,
+                "sent_per_second": sandbox.sent_per_second(),
+                "peak_per_second": sandbox.flood.peak_sends(),
+                "flood_refusals": len(sandbox.flood_refusals),
+                "too_many_requests_answered": sandbox.too_many_requests_answered,
+            }
+        )
+
     routes: list[tuple[str, str, Route]] = [
         ("GET", "/sandbox/", info),
+        ("GET", "/sandbox/flood", flood),
         ("GET", "/sandbox/users", list_users),
         ("POST", "/sandbox/users", add_user),
         ("POST", "/sandbox/users/{user_id}/block", block),

@@ -14,8 +14,9 @@ from bot.sandbox.errors import ApiError, SandboxUsageError, not_found, unauthori
 from bot.sandbox.events import ChangeNotifier, EventLog, SandboxEvent
 from bot.sandbox.faults import FaultPlan
 from bot.sandbox.formatting import plain_text
+from bot.sandbox.limits import COUNTED_METHODS, FloodControl, FloodLimits, FloodRefusal, FloodTarget
 from bot.sandbox.media import StoredFile
-from bot.sandbox.methods import BotApiMethods, Described
+from bot.sandbox.methods import BotApiMethods, Described, Handler
 from bot.sandbox.models import (
     ApiCall,
     BotIdentity,
@@ -51,6 +52,8 @@ class BotApiSandbox:
         latency: float = 0.0,
         clock: Callable[[], float] = time.time,
         webhook_retry_delay: float = 0.05,
+        limits: FloodLimits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         bot_id, _, secret = token.partition(":")
         if not bot_id.isdigit() or not secret:
@@ -59,7 +62,10 @@ class BotApiSandbox:
         self.bot = BotIdentity(int(bot_id), bot_first_name, bot_username)
         self.latency = latency  # seconds added to every Bot API call
         self.faults = FaultPlan()
+        # Telegram's flood limits (off unless ``limits`` is given): see ``bot.sandbox.limits``.
+        self.flood = FloodControl(limits, monotonic)
         self.api_calls: list[ApiCall] = []
+        self.too_many_requests_answered = 0  # every 429, flood control's and injected faults'
         self.url: str | None = None  # set while serving
         self._notifier = ChangeNotifier()
         self._events = EventLog(self._notifier)
@@ -82,8 +88,13 @@ class BotApiSandbox:
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
             await self.faults.apply(name.lower())
-            result = await found[1](params)
+            if name.lower() in COUNTED_METHODS:
+                result = await self._counted_call(name, found[1], params)
+            else:
+                result = await found[1](params)
         except ApiError as exc:
+            if exc.error_code == 429:
+                self.too_many_requests_answered += 1
             self._log(ApiCall(name, params.logged(), False, None, exc.error_code, exc.description))
             return exc.error_code, exc.to_json()
         body: JsonDict = {"ok": True}
@@ -93,6 +104,36 @@ class BotApiSandbox:
             body["result"] = result
         self._log(ApiCall(name, params.logged(), True, body["result"]))
         return 200, body
+
+    async def _counted_call(self, name: str, handler: Handler, params: Params) -> Any:
+        """A call that creates a message: through flood control first."""
+        admission = self.flood.admit(name, FloodTarget.of(params, self.state))
+        created = False
+        try:
+            result = await handler(params)
+            created = True
+        finally:
+            self.flood.settle(admission, created=created)
+        return result
+
+    @property
+    def limits(self) -> FloodLimits | None:
+        """The flood limits enforced (None: none); assign to change them at run time."""
+        return self.flood.limits
+
+    @limits.setter
+    def limits(self, limits: FloodLimits | None) -> None:
+        self.flood.limits = limits
+
+    @property
+    def flood_refusals(self) -> list[FloodRefusal]:
+        """Every call flood control refused with 429, in order."""
+        return self.flood.refusals
+
+    def sent_per_second(self, since: float | None = None) -> float:
+        """The achieved rate of message-creating calls (see ``FloodControl.sent_per_second``;
+        ``since`` and ``self.flood.sent_times`` are on the ``monotonic`` clock)."""
+        return self.flood.sent_per_second(since)
 
     def _log(self, call: ApiCall) -> None:
         self.api_calls.append(call)
@@ -401,7 +442,7 @@ class BotApiSandbox:
 
     def chat_actions(self, chat_id: int) -> list[str]:
         """Chat actions (``typing``...) the bot sent to a chat, in order."""
-        return [e.data["action"] for e in self.events if e.type == "chat_action" and e.chat_id == chat_id]
+        return list(self.state.chat_actions.get(chat_id, []))
 
     @property
     def events(self) -> list[SandboxEvent]:

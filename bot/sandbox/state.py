@@ -48,6 +48,8 @@ class SandboxState:
         self.files_by_path: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, CallbackQuery] = {}
         self.commands: dict[CommandKey, list[Command]] = {}
+        self.chat_actions: dict[int, list[str]] = {}  # per chat, in order
+        self._by_username: dict[str, Chat] = {}  # groups by lowercase username
 
     def now(self) -> int:
         """The current Unix time, as Telegram dates are."""
@@ -79,6 +81,8 @@ class SandboxState:
             self.user(member_id)
         self.chats[chat.chat_id] = chat
         self._messages[chat.chat_id] = {}
+        if chat.username:
+            self._by_username[chat.username.lower()] = chat
         self.events.emit("chat_added", chat.chat_id, chat=chat.to_view())
         return chat
 
@@ -100,7 +104,10 @@ class SandboxState:
         """The chat a Bot API ``chat_id`` designates, or ``chat not found``."""
         if isinstance(chat_ref, str):
             name = chat_ref.removeprefix("@").lower()
-            for chat in self.chats.values():
+            indexed = self._by_username.get(name)
+            if indexed is not None and (indexed.username or "").lower() == name:
+                return indexed
+            for chat in self.chats.values():  # a username changed after add_group()
                 if chat.type != "private" and (chat.username or "").lower() == name:
                     return chat
             raise bad_request("chat not found")
@@ -192,6 +199,7 @@ class SandboxState:
 
     def chat_action(self, chat: Chat, action: str) -> None:
         """Record a chat action (typing...)."""
+        self.chat_actions.setdefault(chat.chat_id, []).append(action)
         self.events.emit("chat_action", chat.chat_id, action=action)
 
     def set_commands(self, key: CommandKey, commands: list[Command]) -> None:

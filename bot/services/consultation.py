@@ -146,6 +146,33 @@ class ConsultationService:
             notice = turn.t._("Votre réponse en cours est abandonnée ; rien n’a été enregistré.")
             return Reply(send=[self.dialog.screen(ctx).with_notice(notice)])
 
+    async def stop(self, who: Who) -> Reply:
+        """``/stop``: no more announcements."""
+        async with self._turn(who) as turn:
+            if turn.resident is not None:
+                turn.resident.subscribed = False
+            text = turn.t._(
+                "C’est noté : vous ne recevrez plus d’annonces. Pour les recevoir à nouveau : /subscribe"
+            )
+            return Reply(send=[Screen(text)])
+
+    async def subscribe(self, who: Who) -> Reply:
+        """``/subscribe``: announcements of the next stages, for residents who consented."""
+        async with self._turn(who) as turn:
+            if turn.resident is None:
+                return Reply(send=[self._consent_first(turn.t)])
+            turn.resident.subscribed = True
+            text = turn.t._(
+                "C’est noté : vous recevrez les annonces des prochaines étapes. Pour les arrêter : /stop"
+            )
+            return Reply(send=[Screen(text)])
+
+    async def blocked(self, who: Who) -> None:
+        """The resident blocked the bot: they are unsubscribed."""
+        async with self._turn(who) as turn:
+            if turn.resident is not None:
+                turn.resident.subscribed = False
+
     async def help(self, who: Who) -> Reply:
         async with self._turn(who) as turn:
             return Reply(send=[Screen(self._help(turn.t))])
@@ -429,15 +456,19 @@ class ConsultationService:
         return "\n".join([t._("<b>Ce que je sais faire</b>"), *lines])
 
 
-def _stage_line(t: Translator, stage: Stage) -> str:
+def stage_when(t: Translator, stage: Stage) -> str:
+    """When a stage takes place, as precisely as the calendar knows it."""
     if stage.precision == "month":
         when = t.month(stage.starts.date())
     elif stage.precision == "time":
         when = t.datetime(stage.starts)
     else:
         when = t.date(stage.starts.date())
-    if stage.tentative:
-        when = t._("{when} (à confirmer)", when=when)
+    return t._("{when} (à confirmer)", when=when) if stage.tentative else when
+
+
+def _stage_line(t: Translator, stage: Stage) -> str:
+    when = stage_when(t, stage)
     return f"• <b>{h(when)}</b> — {h(t.content(stage.title))}\n{h(t.content(stage.description))}"
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -104,3 +105,63 @@ class Answer(Base):
     source: Mapped[str | None] = mapped_column(String(64))
     consent_version: Mapped[str] = mapped_column(String(32))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Broadcast(Base):
+    """A stage announcement written by staff, from draft to the last delivery."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    author_language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    draft_step: Mapped[str | None] = mapped_column(String(16), default=None)
+    text_fr: Mapped[str | None] = mapped_column(Text, default=None)
+    entities_fr: Mapped[str | None] = mapped_column(Text, default=None)
+    text_en: Mapped[str | None] = mapped_column(Text, default=None)
+    entities_en: Mapped[str | None] = mapped_column(Text, default=None)
+    link_url: Mapped[str | None] = mapped_column(String(512), default=None)
+    stage_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    progress_chat_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    progress_message_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Delivery(Base):
+    """One announcement to one resident; the sender works from these rows only.
+
+    States: ``pending`` → ``claimed`` (reserved by a sender) → ``sending`` (request in flight)
+    → ``sent``, ``blocked`` or ``failed``. After a crash, ``claimed`` rows go back to pending
+    and a ``sending`` row is the one message whose outcome could not be known.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("broadcast_id", "resident_id"),
+        Index("ix_deliveries_broadcast_state", "broadcast_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    sender: Mapped[str | None] = mapped_column(String(64), default=None)
+    error: Mapped[str | None] = mapped_column(String(200), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class SenderLease(Base):
+    """A broadcast sender that is alive until ``expires_at``; rows of dead senders are recovered."""
+
+    __tablename__ = "sender_leases"
+
+    sender: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.models import Answer, DialogState, Resident
 
 
@@ -92,3 +93,4 @@ class Repositories:
         self.residents = ResidentRepository(session)
         self.dialogs = DialogRepository(session)
         self.answers = AnswerRepository(session)
+        self.broadcasts = BroadcastRepository(session)

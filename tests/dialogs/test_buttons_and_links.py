@@ -148,7 +148,17 @@ async def test_agenda_dates_in_both_languages(phone: Callable[..., Phone]) -> No
 
 async def test_the_command_menu_is_published_in_both_languages(sandbox: BotApiSandbox, bot: Fabrique) -> None:
     french = [c["command"] for c in sandbox.commands(language_code="fr")]
-    assert french == ["start", "paradoxes", "agenda", "language", "privacy", "cancel", "help"]
+    assert french == [
+        "start",
+        "paradoxes",
+        "agenda",
+        "language",
+        "privacy",
+        "cancel",
+        "stop",
+        "subscribe",
+        "help",
+    ]
     descriptions = {c["command"]: c["description"] for c in sandbox.commands(language_code="en")}
     assert descriptions["agenda"] == I18N("en")._("le calendrier de la consultation")
     assert descriptions["agenda"] != "le calendrier de la consultation"

@@ -1,16 +1,30 @@
 """Alembic environment: runs on the connection the bot hands over, or on ``sqlalchemy.url``."""
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
-from sqlalchemy import Connection
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection, TypeDecorator
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.storage.models import Base
 
 
+def _render_item(kind: str, item: Any, _context: AutogenContext) -> str | Literal[False]:
+    """Write our column types as the plain SQLAlchemy type they store, so migrations stand alone."""
+    if kind == "type" and isinstance(item, TypeDecorator):
+        return f"sa.{item.impl!r}"
+    return False
+
+
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=True,
+        render_item=_render_item,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

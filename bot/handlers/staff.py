@@ -1,0 +1,104 @@
+"""Handlers for staff (``STAFF_IDS``): they run before the residents' and stop the update there.
+
+For anyone else these handlers do not match, so a staff command from a resident gets exactly
+the reply any unknown command gets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.commands import RESIDENT_COMMANDS, STAFF_COMMANDS
+from bot.config import LANGUAGES
+from bot.handlers.render import render
+from bot.handlers.resident import who
+from bot.i18n import I18n
+from bot.services.consultation import ConsultationService
+from bot.services.staff import StaffService
+
+Context = ContextTypes.DEFAULT_TYPE
+GROUP = -1
+"""Handler group that runs before the residents' handlers (group 0)."""
+
+
+class StaffHandlers:
+    def __init__(self, staff: StaffService, consultation: ConsultationService, i18n: I18n) -> None:
+        self.staff = staff
+        self.consultation = consultation
+        self.i18n = i18n
+        self._only_staff = filters.ChatType.PRIVATE & filters.User(user_id=staff.staff_ids)
+
+    def handlers(self) -> list[BaseHandler[Update, Context, None]]:
+        if not self.staff.staff_ids:
+            return []
+        return [
+            CommandHandler("broadcast", self.compose, filters=self._only_staff),
+            CommandHandler("broadcasts", self.broadcasts, filters=self._only_staff),
+            CommandHandler("agenda", self.agenda, filters=self._only_staff),
+            MessageHandler(self._only_staff & filters.TEXT & ~filters.COMMAND, self.text),
+            CallbackQueryHandler(self.press),
+        ]
+
+    async def compose(self, update: Update, context: Context) -> None:
+        await render(update, context, await self.staff.compose(who(update)))
+        raise ApplicationHandlerStop
+
+    async def broadcasts(self, update: Update, context: Context) -> None:
+        await render(update, context, await self.staff.broadcasts(who(update)))
+        raise ApplicationHandlerStop
+
+    async def agenda(self, update: Update, context: Context) -> None:
+        """The residents' agenda, with a button to announce each upcoming stage."""
+        reply = await self.consultation.agenda(who(update))
+        reply.send = [replace(reply.send[0], keyboard=self.staff.stage_buttons(who(update)))]
+        await render(update, context, reply)
+        raise ApplicationHandlerStop
+
+    async def text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        entities = [entity.to_dict() for entity in message.entities]
+        reply = await self.staff.text(who(update), message.text, entities)
+        if reply is not None:
+            await render(update, context, reply)
+            raise ApplicationHandlerStop
+
+    async def press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None or not self.staff.handles(who(update), query.data):
+            return
+        message = query.message
+        chat_id = message.chat.id if message is not None else who(update).telegram_id
+        message_id = message.message_id if message is not None else None
+        reply = await self.staff.press(who(update), query.data, chat_id, message_id)
+        await render(update, context, reply)
+        raise ApplicationHandlerStop
+
+    async def publish_commands(self, bot: Bot) -> None:
+        """Staff see their own commands in the menu, besides the residents'."""
+        for staff_id in self.staff.staff_ids:
+            for language in LANGUAGES:
+                t = self.i18n(language)
+                commands = [
+                    BotCommand(name, t._(description))
+                    for name, description in (*RESIDENT_COMMANDS, *STAFF_COMMANDS)
+                ]
+                try:
+                    await bot.set_my_commands(
+                        commands, scope=BotCommandScopeChat(staff_id), language_code=language
+                    )
+                except TelegramError:
+                    continue  # a staff member who never opened the bot has no chat yet
