@@ -16,15 +16,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.content import CONTENT_DIR
-from bot.i18n import I18n
 from bot.personas import CATALOGUE
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer, Database
 from tests.conftest import TOKEN
 from tests.dialogs.test_resident_dialog import WISH, accept
 from tests.phone import Phone
+from tests.words import words
 
-t = I18n("fr")("fr")
+t = words("fr")
 
 
 def environment(tmp_path: Path, **variables: str) -> dict[str, str]:

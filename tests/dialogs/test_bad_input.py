@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 
 from bot.application import Fabrique
-from bot.i18n import I18n
 from tests.dialogs.test_resident_dialog import accept, answers
 from tests.phone import Phone
+from tests.words import words
 
-t = I18n("fr")("fr")
+t = words("fr")
 STICKER = {
     "sticker": {
         "file_id": "CAACAgIAAxkBAAE",

@@ -8,14 +8,13 @@ from sqlalchemy import select
 
 from bot.application import Fabrique
 from bot.dialogs.callbacks import Callback
-from bot.i18n import I18n
 from bot.sandbox import BotApiSandbox
 from bot.storage import DialogState
 from tests.dialogs.test_resident_dialog import accept, answers, first_answer, residents
 from tests.phone import Phone
+from tests.words import words
 
-I18N = I18n("fr")
-t = I18N("fr")
+t = words("fr")
 
 
 async def test_a_button_from_an_earlier_step_is_answered_and_the_current_step_shown_again(
@@ -115,7 +114,7 @@ async def test_refusing_consent_stores_nothing_and_accepting_later_works(
 async def test_language_follows_telegram_then_the_residents_choice(
     phone: Callable[..., Phone], bot: Fabrique
 ) -> None:
-    en = I18N("en")
+    en = words("en")
     resident = phone(3001, "de")
     welcome = await resident.send("/start")
     assert "Bonjour" in (welcome.text or ""), "an unsupported language gets the default, French"
@@ -160,5 +159,5 @@ async def test_the_command_menu_is_published_in_both_languages(sandbox: BotApiSa
         "help",
     ]
     descriptions = {c["command"]: c["description"] for c in sandbox.commands(language_code="en")}
-    assert descriptions["agenda"] == I18N("en")._("le calendrier de la consultation")
+    assert descriptions["agenda"] == words("en")._("le calendrier de la consultation")
     assert descriptions["agenda"] != "le calendrier de la consultation"

@@ -7,12 +7,12 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from bot.application import Fabrique
-from bot.i18n import I18n, Translator
+from bot.i18n import Translator
 from bot.storage import Answer, Resident
 from tests.phone import Phone
+from tests.words import words
 
 WISH = "Une métropole où l’on circule en transports en commun de Martigues à Aubagne sans voiture."
-I18N = I18n("fr")
 
 
 async def answers(fabrique: Fabrique) -> list[Answer]:
@@ -47,7 +47,7 @@ async def first_answer(phone: Phone, t: Translator, wish: str = WISH) -> None:
 
 
 async def test_a_resident_answers_two_paradoxes_in_french(phone: Callable[..., Phone], bot: Fabrique) -> None:
-    t = I18N("fr")
+    t = words("fr")
     resident = phone(1001, "fr")
     await accept(resident, t)
     assert t.content("Une métropole riche de ses habitants mais fragilisée par la pauvreté") in resident.text
@@ -79,7 +79,7 @@ async def test_a_resident_answers_two_paradoxes_in_french(phone: Callable[..., P
 async def test_a_resident_answers_two_paradoxes_in_english(
     phone: Callable[..., Phone], bot: Fabrique
 ) -> None:
-    t = I18N("en")
+    t = words("en")
     resident = phone(1002, "en-GB")
     welcome = await resident.send("/start")
     assert "Your data" in (welcome.text or "")
@@ -106,7 +106,7 @@ async def test_a_resident_answers_two_paradoxes_in_english(
 
 
 async def test_a_second_paradox_takes_five_taps(phone: Callable[..., Phone], bot: Fabrique) -> None:
-    t = I18N("fr")
+    t = words("fr")
     resident = phone()
     await accept(resident, t)
     await first_answer(resident, t)

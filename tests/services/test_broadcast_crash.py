@@ -6,14 +6,14 @@ import signal
 from collections import Counter
 from pathlib import Path
 
-from bot.i18n import I18n
 from bot.sandbox import BotApiSandbox
 from bot.storage import Database
 from tests.phone import Phone
 from tests.services.test_broadcasts import STAFF, compose, subscribers
 from tests.test_cli import bot_process
+from tests.words import words
 
-t = I18n("fr")("fr")
+t = words("fr")
 CRASH_BOUND = 1
 """At most one message per crash may reach a resident twice (README, « Broadcasts »)."""
 

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from bot.application import Fabrique
 from bot.config import Settings
-from bot.i18n import I18n
 from bot.sandbox import BotApiSandbox
 from bot.sandbox.limits import FloodLimits
 from bot.sandbox.models import Message
@@ -19,9 +18,9 @@ from bot.storage.models import Broadcast, Delivery
 from tests.conftest import FixedClock, running
 from tests.dialogs.test_resident_dialog import accept, first_answer
 from tests.phone import Phone
+from tests.words import words
 
-I18N = I18n("fr")
-t = I18N("fr")
+t = words("fr")
 STAFF = 4242
 BOLD_WORD = [{"type": "bold", "offset": 0, "length": 6}]
 
@@ -128,7 +127,7 @@ async def test_a_broadcast_reaches_every_subscriber_once_in_their_language(
     assert [e["type"] for e in message.entities] == ["bot_command"], "/stop is tappable"
     (french_message,) = sandbox.bot_messages(french[0])
     assert french_message.entities[0] == BOLD_WORD[0], "staff's own formatting is kept"
-    assert message.text.endswith(I18N("en")._("Pour ne plus recevoir ces annonces : /stop"))
+    assert message.text.endswith(words("en")._("Pour ne plus recevoir ces annonces : /stop"))
     assert message.inline_keyboard[0][0]["url"] == "https://example.org/atelier"
 
 
@@ -142,7 +141,7 @@ async def test_residents_without_english_text_get_the_french_one(
     await finished(bot, sandbox)
     (message,) = sandbox.bot_messages(english[0])
     assert (message.text or "").startswith("Réunion publique jeudi soir.")
-    assert (message.text or "").endswith(I18N("en")._("Pour ne plus recevoir ces annonces : /stop"))
+    assert (message.text or "").endswith(words("en")._("Pour ne plus recevoir ces annonces : /stop"))
 
 
 async def test_blocked_residents_are_unsubscribed_and_reported(
@@ -262,7 +261,7 @@ async def test_a_stage_is_announced_with_one_tap_and_a_reminder_the_day_before(
     bot.broadcasts.wake()
     await sandbox.wait_for(lambda: received(sandbox, ids) == 4, timeout=30)
     reminder = sandbox.bot_messages(ids[0])[-1]
-    assert (reminder.text or "").startswith(I18N("en")._("⏰ Rappel : c’est demain !"))
+    assert (reminder.text or "").startswith(words("en")._("⏰ Rappel : c’est demain !"))
 
 
 async def test_stop_subscribe_and_blocking_the_bot(

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.content import CONTENT_DIR
-from bot.i18n import I18n
 from bot.personas import CATALOGUE
 from bot.sandbox import BotApiSandbox
 from tests.conftest import FixedClock, running
 from tests.dialogs.test_resident_dialog import accept, first_answer
 from tests.phone import Phone
+from tests.words import words
 
-t = I18n("fr")("fr")
+t = words("fr")
 
 
 def edited_content(tmp_path: Path) -> Path:
