@@ -19,6 +19,7 @@ from bot.services.consultation import ConsultationService
 from bot.services.pacing import Pacer
 from bot.services.staff import StaffService
 from bot.storage import Database
+from bot.synthesis.service import SynthesisService
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
@@ -45,7 +46,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     api = settings.telegram_api_url
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        .token(settings.token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(FloodGate(pacer))
@@ -66,9 +67,9 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     )
     consultation = ConsultationService(database, content, i18n, clock)
     residents = ResidentHandlers(consultation, i18n)
-    staff = StaffHandlers(
-        StaffService(database, content, i18n, clock, engine, settings.staff_ids), consultation, i18n
-    )
+    staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
+    synthesis = SynthesisService(settings.database, content, i18n, clock)
+    staff = StaffHandlers(staff_service, consultation, synthesis, i18n)
 
     async def _started() -> None:
         await database.upgrade()

@@ -6,17 +6,31 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
 
-from bot.application import ALLOWED_UPDATES, build
-from bot.config import load_settings
-from bot.content import load_content
+from tqdm import tqdm
+
+from bot.clock import PARIS
+from bot.config import LANGUAGES, load_settings
+from bot.content import Content, load_content
 from bot.errors import OperatorError
+from bot.i18n import I18n
 from bot.sandbox.cli import add_behaviour_arguments
 from bot.storage import Database
+from bot.synthesis.charts import charts
+from bot.synthesis.export import Exporter, ExportFilter
+from bot.synthesis.report import render_html, sample_wishes
+from bot.synthesis.stats import as_text, compute, tables
+
+T = TypeVar("T")
 
 
 def _run(_args: argparse.Namespace) -> None:
+    from bot.application import ALLOWED_UPDATES, build  # the bot's stack: not needed to export
+
     fabrique = build(load_settings())
     fabrique.application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
@@ -42,6 +56,86 @@ def _db_upgrade(_args: argparse.Namespace) -> None:
     print("ok: database schema is up to date")
 
 
+def _moment(text: str, *, end: bool = False) -> datetime:
+    """A Paris date (« 2017-05-31 », the whole day) or date and time, as an argparse type."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (expected YYYY-MM-DD)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    if end and len(text) == 10:
+        moment += timedelta(days=1)
+    return moment
+
+
+def _export(args: argparse.Namespace) -> None:
+    content = load_content(load_settings().content_dir)
+    if args.paradox and content.paradox(args.paradox) is None:
+        known = ", ".join(p.id for p in content.paradoxes)
+        raise OperatorError(f"--paradox {args.paradox}: no such paradox (known: {known})")
+    where = ExportFilter(args.since, args.until, args.paradox)
+    encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
+    with open(args.path, "w", encoding=encoding, newline="") as out:
+
+        async def work(database: Database, content: Content) -> int:
+            exporter = Exporter(database, content)
+            total = await exporter.count(where)
+            with tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar:
+                return await exporter.write(
+                    out, where, fmt=args.format, delimiter=args.delimiter, progress=bar.update
+                )
+
+        count = _with_database(work)
+    print(f"ok: {count} answers written to {args.path}")
+
+
+def _with_database(work: Callable[[Database, Content], Awaitable[T]]) -> T:
+    """Run ``work`` on the configured database (brought up to date) and content."""
+    settings = load_settings()
+    content = load_content(settings.content_dir)
+
+    async def run() -> T:
+        database = Database(settings.database)
+        try:
+            await database.upgrade()
+            return await work(database, content)
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
+
+
+def _stats(args: argparse.Namespace) -> None:
+    t = I18n(args.language)(args.language)
+
+    async def work(database: Database, content: Content) -> tuple[str, list[tuple[str, bytes]]]:
+        stats = await compute(database, content)
+        text = "\n\n".join(as_text(table) for table in tables(stats, content, t))
+        return text, charts(stats, content, t) if args.charts else []
+
+    text, images = _with_database(work)
+    print(text)
+    if args.charts:
+        folder = Path(args.charts)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, image in images:
+            (folder / name).write_bytes(image)
+            print(f"chart: {folder / name}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    t = I18n(args.language)(args.language)
+
+    async def work(database: Database, content: Content) -> str:
+        stats = await compute(database, content)
+        wishes = await sample_wishes(database, content)
+        return render_html(stats, content, t, charts(stats, content, t), wishes, datetime.now(PARIS))
+
+    Path(args.path).write_text(_with_database(work), encoding="utf-8")
+    print(f"ok: report written to {args.path}")
+
+
 def _sandbox(args: argparse.Namespace) -> None:
     from bot.sandbox.cli import limits_from, run_sandbox
 
@@ -55,6 +149,30 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate configuration and content").set_defaults(func=_check)
     db = commands.add_parser("db", help="database tasks").add_subparsers(dest="task", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=_db_upgrade)
+    export = commands.add_parser("export", help="export confirmed answers (CSV or JSON lines)")
+    export.add_argument("path", help="the file to write, e.g. answers.csv")
+    export.add_argument("--since", type=_moment, help="from this date (Paris time, YYYY-MM-DD)")
+    export.add_argument(
+        "--until", type=lambda text: _moment(text, end=True), help="up to this date, included"
+    )
+    export.add_argument("--paradox", help="only answers to this paradox, e.g. p3")
+    export.add_argument(
+        "--delimiter",
+        default=",",
+        type=lambda text: "\t" if text == "tab" else text,
+        choices=[",", ";", "\t"],
+        help="CSV separator: , (default), ; (French spreadsheets) or tab",
+    )
+    export.add_argument("--format", default="csv", choices=["csv", "jsonl"])
+    export.set_defaults(func=_export)
+    stats = commands.add_parser("stats", help="print the consultation's figures")
+    stats.add_argument("--charts", metavar="FOLDER", help="also write the charts (PNG) to this folder")
+    stats.add_argument("--language", choices=LANGUAGES, default="fr", help="language of the labels")
+    stats.set_defaults(func=_stats)
+    report = commands.add_parser("report", help="write a one-page HTML report of the figures")
+    report.add_argument("path", help="the file to write, e.g. report.html")
+    report.add_argument("--language", choices=LANGUAGES, default="fr", help="language of the labels")
+    report.set_defaults(func=_report)
     sandbox = commands.add_parser("sandbox", help="run the local Bot API server")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)
@@ -68,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         args.func(args)
     except OperatorError as exc:

@@ -17,4 +17,6 @@ RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
 STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
     ("broadcast", N_("préparer une annonce")),
     ("broadcasts", N_("annonces récentes et programmées")),
+    ("export", N_("exporter les réponses (CSV)")),
+    ("stats", N_("les chiffres de la consultation")),
 )

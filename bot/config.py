@@ -13,6 +13,7 @@ from bot.errors import ConfigError
 LANGUAGES = ("fr", "en")
 TELEGRAM_API_URL = "https://api.telegram.org"
 FREE_RATE_LIMIT = 30.0
+SEE_README = "see the configuration table in README.md"
 
 
 class Settings(BaseSettings):
@@ -20,7 +21,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
-    telegram_bot_token: str = Field(pattern=r"^\d+:[A-Za-z0-9_-]{20,}$")
+    telegram_bot_token: str | None = Field(default=None, pattern=r"^\d+:[A-Za-z0-9_-]{20,}$")
     telegram_api_url: str = Field(default=TELEGRAM_API_URL, pattern=r"^https?://\S+$")
     data_dir: Path = Path("data")
     database_url: str = ""
@@ -64,6 +65,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def token(self) -> str:
+        """The bot token, which running the bot requires (exports and stats do not)."""
+        if self.telegram_bot_token is None:
+            raise ConfigError(f"TELEGRAM_BOT_TOKEN is not set ({SEE_README})")
+        return self.telegram_bot_token
+
+    @property
     def database(self) -> str:
         """The SQLAlchemy URL: ``DATABASE_URL``, or a SQLite file in the data directory."""
         if self.database_url:
@@ -79,7 +87,7 @@ def load_settings() -> Settings:
         error = exc.errors()[0]
         name = str(error["loc"][0]).upper() if error["loc"] else "SEND_RATE"
         if error["type"] == "missing":
-            raise ConfigError(f"{name} is not set (see the configuration table in README.md)") from None
+            raise ConfigError(f"{name} is not set ({SEE_README})") from None
         if error["type"] == "string_pattern_mismatch":
-            raise ConfigError(f"{name} is malformed (see the configuration table in README.md)") from None
+            raise ConfigError(f"{name} is malformed ({SEE_README})") from None
         raise ConfigError(f"{name}: {error['msg']}") from None

@@ -35,7 +35,6 @@ def test_settings_come_from_a_dot_env_file(tmp_path: object, monkeypatch: pytest
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
-        ({}, "TELEGRAM_BOT_TOKEN is not set"),
         ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN is malformed"),
         ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL is malformed"),
         ({"STAFF_IDS": "12,alice"}, "STAFF_IDS: Value error, expected comma-separated Telegram user ids"),

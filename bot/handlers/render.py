@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, MessageEntity, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    MessageEntity,
+    Update,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -83,3 +90,9 @@ async def render(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Repl
             reply_markup=markup(screen),
             link_preview_options=NO_PREVIEW,
         )
+    for attachment in reply.files:
+        upload = InputFile(attachment.content, filename=attachment.filename)
+        if attachment.kind == "photo":
+            await context.bot.send_photo(chat.id, upload, caption=attachment.caption or None)
+        else:
+            await context.bot.send_document(chat.id, upload, caption=attachment.caption or None)

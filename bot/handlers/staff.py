@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, Update
+from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -24,9 +25,10 @@ from bot.commands import RESIDENT_COMMANDS, STAFF_COMMANDS
 from bot.config import LANGUAGES
 from bot.handlers.render import render
 from bot.handlers.resident import who
-from bot.i18n import I18n
+from bot.i18n import I18n, Translator
 from bot.services.consultation import ConsultationService
 from bot.services.staff import StaffService
+from bot.synthesis.service import SynthesisService
 
 Context = ContextTypes.DEFAULT_TYPE
 GROUP = -1
@@ -34,9 +36,16 @@ GROUP = -1
 
 
 class StaffHandlers:
-    def __init__(self, staff: StaffService, consultation: ConsultationService, i18n: I18n) -> None:
+    def __init__(
+        self,
+        staff: StaffService,
+        consultation: ConsultationService,
+        synthesis: SynthesisService,
+        i18n: I18n,
+    ) -> None:
         self.staff = staff
         self.consultation = consultation
+        self.synthesis = synthesis
         self.i18n = i18n
         self._only_staff = filters.ChatType.PRIVATE & filters.User(user_id=staff.staff_ids)
 
@@ -47,6 +56,8 @@ class StaffHandlers:
             CommandHandler("broadcast", self.compose, filters=self._only_staff),
             CommandHandler("broadcasts", self.broadcasts, filters=self._only_staff),
             CommandHandler("agenda", self.agenda, filters=self._only_staff),
+            CommandHandler("export", self.export, filters=self._only_staff),
+            CommandHandler("stats", self.stats, filters=self._only_staff),
             MessageHandler(self._only_staff & filters.TEXT & ~filters.COMMAND, self.text),
             CallbackQueryHandler(self.press),
         ]
@@ -58,6 +69,22 @@ class StaffHandlers:
     async def broadcasts(self, update: Update, context: Context) -> None:
         await render(update, context, await self.staff.broadcasts(who(update)))
         raise ApplicationHandlerStop
+
+    async def export(self, update: Update, context: Context) -> None:
+        """``/export [paradox]``: the answers as a CSV document."""
+        await context.bot.send_chat_action(who(update).telegram_id, ChatAction.UPLOAD_DOCUMENT)
+        paradox = context.args[0] if context.args else None
+        await render(update, context, await self.synthesis.export(self._t(update), paradox))
+        raise ApplicationHandlerStop
+
+    async def stats(self, update: Update, context: Context) -> None:
+        """``/stats``: the figures and charts."""
+        await context.bot.send_chat_action(who(update).telegram_id, ChatAction.TYPING)
+        await render(update, context, await self.synthesis.stats(self._t(update)))
+        raise ApplicationHandlerStop
+
+    def _t(self, update: Update) -> Translator:
+        return self.i18n(self.i18n.pick(who(update).language_code))
 
     async def agenda(self, update: Update, context: Context) -> None:
         """The residents' agenda, with a button to announce each upcoming stage."""

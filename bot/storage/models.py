@@ -165,3 +165,12 @@ class SenderLease(Base):
 
     sender: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AppSecret(Base):
+    """A secret the bot generated for itself on first run (e.g. the pseudonym key)."""
+
+    __tablename__ = "app_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))

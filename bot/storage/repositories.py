@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.broadcasts import BroadcastRepository
-from bot.storage.models import Answer, DialogState, Resident
+from bot.storage.models import Answer, AppSecret, DialogState, Resident
 
 
 class ResidentRepository:
@@ -90,7 +92,23 @@ class Repositories:
     """The repositories of one transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
+        self.session = session
         self.residents = ResidentRepository(session)
         self.dialogs = DialogRepository(session)
         self.answers = AnswerRepository(session)
         self.broadcasts = BroadcastRepository(session)
+
+
+async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> str:
+    """The secret called ``name``, created with ``make()`` the first time it is asked for."""
+    existing = await session.get(AppSecret, name)
+    if existing is not None:
+        return existing.value
+    try:
+        async with session.begin_nested():
+            session.add(AppSecret(name=name, value=make()))
+    except IntegrityError:  # another process created it first
+        pass
+    stored = await session.get(AppSecret, name, populate_existing=True)
+    assert stored is not None
+    return stored.value

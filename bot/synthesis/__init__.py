@@ -1,0 +1,1 @@
+"""Synthesis: the export of answers and the figures the synthesis team reads."""
