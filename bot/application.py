@@ -10,6 +10,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content, load_content
+from bot.handlers.concurrency import BoundedUpdateQueue, PerResidentOrder
 from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.staff import GROUP, StaffHandlers
@@ -50,6 +51,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(FloodGate(pacer))
+        .concurrent_updates(PerResidentOrder(settings.max_concurrent_updates))
+        .update_queue(BoundedUpdateQueue(settings.max_concurrent_updates))
+        .connection_pool_size(settings.max_concurrent_updates)
+        .pool_timeout(30.0)
         .post_init(lambda _app: _started())
         .post_stop(lambda _app: _stopping())
         .post_shutdown(lambda _app: database.close())

@@ -28,10 +28,16 @@ from bot.synthesis.stats import as_text, compute, tables
 T = TypeVar("T")
 
 
-def _run(_args: argparse.Namespace) -> None:
-    from bot.application import ALLOWED_UPDATES, build  # the bot's stack: not needed to export
+def _run(args: argparse.Namespace) -> None:
+    # The bot's stack is imported here only: exports and statistics do not need it.
+    from bot.application import ALLOWED_UPDATES, build
+    from bot.preview import run_preview
 
-    fabrique = build(load_settings())
+    settings = load_settings()
+    if settings.telegram_bot_token is None:
+        asyncio.run(run_preview(settings, port=args.port))
+        return
+    fabrique = build(settings)
     fabrique.application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
 
@@ -145,7 +151,11 @@ def _sandbox(args: argparse.Namespace) -> None:
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="fabrique-bot", description=__doc__)
     commands = root.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)").set_defaults(func=_run)
+    run = commands.add_parser(
+        "run", help="run the bot (long polling); without a token, the phone preview on 127.0.0.1"
+    )
+    run.add_argument("--port", type=int, default=8080, help="port of the preview (without a token)")
+    run.set_defaults(func=_run)
     commands.add_parser("check", help="validate configuration and content").set_defaults(func=_check)
     db = commands.add_parser("db", help="database tasks").add_subparsers(dest="task", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=_db_upgrade)

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     per_chat_rate: float = Field(default=1.0, gt=0)
     broadcast_lease_seconds: float = Field(default=15.0, gt=0)
     broadcast_window: int = Field(default=1, ge=1, le=100)
+    max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
 
     @field_validator("telegram_api_url")
     @classmethod

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.application import ALLOWED_UPDATES, Fabrique, build
+from bot.application import Fabrique, build
 from bot.config import Settings
+from bot.runtime import polling
 from bot.sandbox import BotApiSandbox
 from tests.phone import Phone
 
@@ -60,22 +61,8 @@ def clock() -> FixedClock:
 @asynccontextmanager
 async def running(settings: Settings, clock: FixedClock) -> AsyncIterator[Fabrique]:
     """The bot, polling the sandbox as ``fabrique-bot run`` does, until the block ends."""
-    fabrique = build(settings, clock)
-    application = fabrique.application
-    await application.initialize()
-    assert application.post_init is not None
-    assert application.updater is not None
-    await application.post_init(application)
-    await application.updater.start_polling(poll_interval=0, timeout=5, allowed_updates=ALLOWED_UPDATES)
-    await application.start()
-    try:
+    async with polling(build(settings, clock), poll_timeout=5) as fabrique:
         yield fabrique
-    finally:
-        await application.updater.stop()
-        await application.stop()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
-        await application.shutdown()
 
 
 @pytest.fixture

@@ -50,11 +50,11 @@ def test_check_reports_the_content_it_validated(tmp_path: Path) -> None:
     assert result.stdout.strip() == "ok: 7 paradoxes, 12 personas, 5 values, 10 stages"
 
 
-def test_a_missing_token_is_one_line_not_a_traceback(tmp_path: Path) -> None:
-    result = cli(tmp_path, "run")
+def test_a_malformed_token_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    result = cli(tmp_path, "run", TELEGRAM_BOT_TOKEN="123:short")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "fabrique-bot: TELEGRAM_BOT_TOKEN is not set (see the configuration table in README.md)"
+        "fabrique-bot: TELEGRAM_BOT_TOKEN is malformed (see the configuration table in README.md)"
     ]
 
 

@@ -16,10 +16,15 @@ class FaultRule:
     times: int
     error: ApiError | None = None  # None: answer normally, after ``delay``
     delay: float = 0.0
+    chat_id: int | None = None  # only calls to this chat (None: any chat)
 
-    def matches(self, method: str) -> bool:
-        """Whether this rule applies to a call of ``method`` (lowercase)."""
-        return self.times > 0 and (self.method is None or self.method.lower() == method)
+    def matches(self, method: str, chat_id: object = None) -> bool:
+        """Whether this rule applies to a call of ``method`` (lowercase) to ``chat_id``."""
+        return (
+            self.times > 0
+            and (self.method is None or self.method.lower() == method)
+            and (self.chat_id is None or str(self.chat_id) == str(chat_id))
+        )
 
 
 class FaultPlan:
@@ -51,9 +56,11 @@ class FaultPlan:
         """Answer a 5xx error."""
         return self.fail(method, ApiError(error_code, description), times=times)
 
-    def slow(self, method: str | None = None, *, delay: float, times: int = 1) -> FaultRule:
-        """Answer normally but ``delay`` seconds late."""
-        rule = FaultRule(method, times, None, delay)
+    def slow(
+        self, method: str | None = None, *, delay: float, times: int = 1, chat_id: int | None = None
+    ) -> FaultRule:
+        """Answer normally but ``delay`` seconds late (only for ``chat_id``, if given)."""
+        rule = FaultRule(method, times, None, delay, chat_id)
         self.rules.append(rule)
         return rule
 
@@ -61,9 +68,10 @@ class FaultPlan:
         """Remove every rule."""
         self.rules.clear()
 
-    async def apply(self, method: str) -> None:
-        """Consume the first rule matching ``method``: wait its delay, raise its error."""
-        rule = next((rule for rule in self.rules if rule.matches(method)), None)
+    async def apply(self, method: str, chat_id: object = None) -> None:
+        """Consume the first rule matching ``method`` (and the call's chat): wait its delay,
+        raise its error."""
+        rule = next((rule for rule in self.rules if rule.matches(method, chat_id)), None)
         if rule is None:
             return
         rule.times -= 1

@@ -87,7 +87,7 @@ class BotApiSandbox:
                 raise not_found()
             if self.latency > 0:
                 await asyncio.sleep(self.latency)
-            await self.faults.apply(name.lower())
+            await self.faults.apply(name.lower(), params.raw("chat_id"))
             if name.lower() in COUNTED_METHODS:
                 result = await self._counted_call(name, found[1], params)
             else:

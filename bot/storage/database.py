@@ -20,6 +20,8 @@ from bot.errors import ConfigError
 from bot.storage.repositories import Repositories
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WRITE = "fabrique_write"
+"""Execution option marking a connection that will write (see ``_sqlite_begin``)."""
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -31,12 +33,21 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin below
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so that concurrent updates
+    queue on it instead of failing when a read would have to become a write; readers begin
+    deferred, so a long export never holds up residents."""
+    immediate = connection.get_execution_options().get(WRITE, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 class Database:
@@ -53,12 +64,14 @@ class Database:
         self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """Everything inside commits together, or not at all."""
         async with self._sessions() as session, session.begin():
+            await session.connection(execution_options={WRITE: True})
             yield Repositories(session)
 
     @asynccontextmanager

@@ -1,0 +1,48 @@
+"""Residents never wait behind each other, and each resident's own messages are taken in order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.application import Fabrique
+from bot.sandbox import BotApiSandbox
+from tests.dialogs.test_resident_dialog import accept
+from tests.phone import Phone
+from tests.words import words
+
+t = words("fr")
+
+
+async def test_a_slow_reply_to_one_resident_does_not_hold_up_another(
+    phone: Callable[..., Phone], bot: Fabrique, sandbox: BotApiSandbox
+) -> None:
+    slow, quick = phone(9101), phone(9102)
+    await accept(slow, t)
+    await accept(quick, t)
+    sandbox.faults.slow("sendMessage", delay=3.0, chat_id=slow.user_id)
+    before_slow = len(slow.messages)
+    await sandbox.send_text(slow.user_id, "bonjour")  # its update comes first
+    reply = await quick.send("bonjour")
+    assert "Répondre ▶" in (reply.text or "")
+    assert len(slow.messages) == before_slow, "the other resident's reply is still on its way"
+
+
+async def test_one_residents_messages_are_handled_in_the_order_sent(
+    phone: Callable[..., Phone], bot: Fabrique, sandbox: BotApiSandbox
+) -> None:
+    resident, other = phone(9201), phone(9202)
+    await accept(resident, t)
+    await accept(other, t)
+    await resident.tap(t._("Répondre ▶"))
+    before = len(resident.messages)
+    typed = ["13", "2", "Une métropole où l’on trouve un commerce au coin de chaque rue.", "3 1 5 2 4"]
+    for text in typed:  # sent at once, without waiting for the replies
+        await sandbox.send_text(resident.user_id, text)
+        await sandbox.send_text(other.user_id, "bonjour")
+    await sandbox.wait_for(lambda: len(resident.messages) >= before + len(typed), timeout=30)
+    replies = [m.text or "" for m in resident.messages[before:]]
+    assert "tapez son numéro, de 1 à 12" in replies[0]
+    assert "✓ Habitant choisi : Laurence" in replies[1]
+    assert "✓ Merci, c’est noté." in replies[2]
+    assert "Voici votre réponse." in replies[3]
+    assert "Laurence" in replies[3]
