@@ -15,6 +15,7 @@ from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
 from bot.handlers.resident import ResidentHandlers
 from bot.handlers.staff import GROUP, StaffHandlers
 from bot.i18n import I18n
+from bot.metrics import Metrics
 from bot.services.broadcasts import BroadcastEngine
 from bot.services.consultation import ConsultationService
 from bot.services.pacing import Pacer
@@ -35,6 +36,7 @@ class Fabrique:
     i18n: I18n
     application: Application  # type: ignore[type-arg]
     broadcasts: BroadcastEngine
+    metrics: Metrics
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
@@ -44,6 +46,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     i18n = I18n(settings.default_language)
     database = Database(settings.database)
     pacer = Pacer(settings.send_rate, per_chat_rate=settings.per_chat_rate)
+    metrics = Metrics()
     api = settings.telegram_api_url
     application = (
         ApplicationBuilder()
@@ -51,7 +54,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(FloodGate(pacer))
-        .concurrent_updates(PerResidentOrder(settings.max_concurrent_updates))
+        .concurrent_updates(PerResidentOrder(settings.max_concurrent_updates, metrics))
         .update_queue(BoundedUpdateQueue(settings.max_concurrent_updates))
         .connection_pool_size(settings.max_concurrent_updates)
         .pool_timeout(30.0)
@@ -69,9 +72,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         pacer,
         lease=settings.broadcast_lease_seconds,
         window=settings.broadcast_window,
+        metrics=metrics,
     )
     consultation = ConsultationService(database, content, i18n, clock)
-    residents = ResidentHandlers(consultation, i18n)
+    residents = ResidentHandlers(consultation, i18n, metrics)
     staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
     synthesis = SynthesisService(settings.database, content, i18n, clock)
     staff = StaffHandlers(staff_service, consultation, synthesis, i18n)
@@ -88,4 +92,4 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     application.add_handlers(staff.handlers(), group=GROUP)
     application.add_handlers(residents.handlers())
     application.add_error_handler(residents.on_error)
-    return Fabrique(settings, content, database, i18n, application, engine)
+    return Fabrique(settings, content, database, i18n, application, engine, metrics)

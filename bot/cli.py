@@ -30,15 +30,16 @@ T = TypeVar("T")
 
 def _run(args: argparse.Namespace) -> None:
     # The bot's stack is imported here only: exports and statistics do not need it.
-    from bot.application import ALLOWED_UPDATES, build
+    from bot.application import build
     from bot.preview import run_preview
+    from bot.runtime import serve
 
     settings = load_settings()
     if settings.telegram_bot_token is None:
         asyncio.run(run_preview(settings, port=args.port))
         return
     fabrique = build(settings)
-    fabrique.application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    asyncio.run(serve(fabrique))
 
 
 def _check(_args: argparse.Namespace) -> None:

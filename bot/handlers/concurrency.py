@@ -17,6 +17,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.metrics import Metrics
+
 
 def resident_of(update: object) -> int | None:
     """Whose line an update joins: its user, or else its chat."""
@@ -27,15 +29,27 @@ def resident_of(update: object) -> int | None:
     return update.effective_chat.id if update.effective_chat is not None else None
 
 
+def kind_of(update: object) -> str:
+    """A coarse label for metrics: message, callback_query, my_chat_member…"""
+    if isinstance(update, Update):
+        for kind in ("message", "edited_message", "callback_query", "my_chat_member"):
+            if getattr(update, kind) is not None:
+                return kind
+    return "other"
+
+
 class PerResidentOrder(BaseUpdateProcessor):
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, metrics: Metrics) -> None:
         super().__init__(max_concurrent_updates=limit)
         self._last: dict[int, asyncio.Future[None]] = {}
+        self._metrics = metrics
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        self._metrics.updates.labels(kind_of(update)).inc()
         key = resident_of(update)
         if key is None:
-            await coroutine
+            with self._metrics.latency.time():
+                await coroutine
             return
         previous = self._last.get(key)
         mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -43,7 +57,8 @@ class PerResidentOrder(BaseUpdateProcessor):
         try:
             if previous is not None:
                 await asyncio.shield(previous)
-            await coroutine
+            with self._metrics.latency.time():
+                await coroutine
         finally:
             mine.set_result(None)
             if self._last.get(key) is mine:

@@ -22,6 +22,7 @@ from bot.commands import RESIDENT_COMMANDS
 from bot.config import LANGUAGES
 from bot.handlers.render import render
 from bot.i18n import I18n
+from bot.metrics import Metrics
 from bot.services.consultation import ConsultationService, Who
 from bot.services.replies import Reply
 
@@ -39,9 +40,10 @@ def who(update: Update) -> Who:
 class ResidentHandlers:
     """One handler per kind of resident input; none holds state of its own."""
 
-    def __init__(self, service: ConsultationService, i18n: I18n) -> None:
+    def __init__(self, service: ConsultationService, i18n: I18n, metrics: Metrics) -> None:
         self.service = service
         self.i18n = i18n
+        self.metrics = metrics
         self._commands: dict[str, Callable[[Who], Awaitable[Reply]]] = {
             "paradoxes": service.paradoxes,
             "agenda": service.agenda,
@@ -106,6 +108,7 @@ class ResidentHandlers:
     async def on_error(self, update: object, context: Context) -> None:
         """Log without personal data, and tell the resident something went wrong."""
         error = context.error
+        self.metrics.errors.inc()
         log.error("update failed: %s", type(error).__name__, exc_info=error)
         if not isinstance(update, Update) or update.effective_user is None:
             return

@@ -21,6 +21,7 @@ from bot.clock import Clock
 from bot.dialogs.callbacks import Callback
 from bot.dialogs.screen import Button, Entity, Screen, h
 from bot.i18n import I18n, Translator
+from bot.metrics import Metrics
 from bot.services.pacing import Pacer
 from bot.storage import Database
 from bot.storage.broadcasts import (
@@ -117,6 +118,7 @@ class BroadcastEngine:
         window: int = 1,
         progress_every: float = 3.0,
         idle_wait: float = 1.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self.database = database
         self.i18n = i18n
@@ -128,6 +130,7 @@ class BroadcastEngine:
         self.window = window
         self.progress_every = progress_every
         self.idle_wait = idle_wait
+        self.metrics = metrics or Metrics()
         self.sender = f"sender-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -211,6 +214,8 @@ class BroadcastEngine:
             await log.advance(done, [d.delivery_id for d in group])
             results = await asyncio.gather(*(self._send(d, screens) for d in group))
             done = [self._outcome(d, r) for d, r in zip(group, results, strict=True)]
+            for outcome in done:
+                self.metrics.deliveries.labels(outcome.state).inc()
             sent_since_check += len(group)
             await self._report(broadcast_id)
         await log.advance(done, [])
@@ -264,6 +269,10 @@ class BroadcastEngine:
                 return
             counts = await repos.broadcasts.counts(broadcast_id)
             failures = await repos.broadcasts.failures(broadcast_id) if finished else {}
+        finished_share = sum(n for state, n in counts.items() if state not in UNFINISHED)
+        self.metrics.broadcast_progress.labels(str(broadcast_id)).set(
+            finished_share / max(broadcast.total, 1)
+        )
         t = self.i18n(broadcast.author_language)
         started = broadcast.started_at or self.clock.now()
         elapsed = (self.clock.now() - started).total_seconds()

@@ -297,6 +297,7 @@
         return simple("code");
       case "pre": {
         const pre = el("pre");
+        pre.tabIndex = 0; // wide blocks scroll sideways: reachable by keyboard
         const code = el("code");
         if (entity.language) {
           code.dataset.language = entity.language;
@@ -609,13 +610,13 @@
     }
     const wasNearBottom = nearBottom();
     const old = state.items.get(view.message_id);
+    const previous = state.views.get(view.message_id);
     state.views.set(view.message_id, view);
     const item = messageNode(view);
     if (old) {
       const focused = old.contains(document.activeElement) ? document.activeElement : null;
-      old.replaceWith(item);
-      state.items.set(view.message_id, item);
-      if (focused) restoreFocus(item, focused);
+      updateItem(old, previous, item, view);
+      if (focused && !old.contains(focused)) restoreFocus(old, focused);
     } else {
       state.items.set(view.message_id, item);
       const next = [...state.items.keys()].filter((id) => id > view.message_id).sort((a, b) => a - b)[0];
@@ -628,6 +629,24 @@
     }
     updateEmpty();
     if (!initial && (wasNearBottom || (!old && !view.from_bot))) scrollToBottom();
+  }
+
+  /** Apply an edit to the message already shown, touching only what changed: the log
+   * (aria-live) then announces a new text, not the whole message again for a keyboard change. */
+  function updateItem(item, previous, fresh, view) {
+    const body = (v) =>
+      v && JSON.stringify([v.text, v.entities, v.caption, v.caption_entities, v.content, v.reply_to_message_id]);
+    if (body(previous) === body(view)) {
+      item.querySelector(".meta").replaceWith(fresh.querySelector(".meta"));
+    } else {
+      item.querySelector(".bubble").replaceWith(fresh.querySelector(".bubble"));
+    }
+    const oldKeyboard = item.querySelector(".keyboard");
+    const newKeyboard = fresh.querySelector(".keyboard");
+    if (oldKeyboard && newKeyboard) oldKeyboard.replaceWith(newKeyboard);
+    else if (oldKeyboard) oldKeyboard.remove();
+    else if (newKeyboard) item.append(newKeyboard);
+    item.classList.toggle("has-keyboard", Boolean(newKeyboard));
   }
 
   function remove(messageId) {

@@ -1,0 +1,145 @@
+"""Webhook mode: the secret is checked, updates flow, health and metrics answer, stops are clean."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.application import Fabrique, build
+from bot.config import Settings
+from bot.runtime import webhook
+from bot.sandbox import BotApiSandbox
+from tests.conftest import TOKEN, FixedClock
+from tests.dialogs.test_resident_dialog import accept
+from tests.phone import Phone
+from tests.test_cli import environment
+from tests.words import words
+
+t = words("fr")
+SECRET = "a-webhook-secret-of-some-length"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+async def hooked(settings: Settings, clock: FixedClock) -> AsyncIterator[tuple[Fabrique, str]]:
+    port = free_port()
+    configured = settings.model_copy(
+        update={"webhook_url": f"http://127.0.0.1:{port}", "webhook_secret": SECRET, "web_port": port}
+    )
+    fabrique = build(configured, clock)
+    async with webhook(fabrique, "127.0.0.1", port) as url:
+        yield fabrique, url
+
+
+async def test_updates_arrive_through_the_webhook(
+    hooked: tuple[Fabrique, str], sandbox: BotApiSandbox
+) -> None:
+    info = sandbox.updates.webhook_info()
+    assert info["url"].endswith("/telegram")
+    resident = Phone(sandbox, 9301, "fr")
+    await accept(resident, t)
+    assert t._("Répondre ▶") in resident.buttons()
+
+
+@pytest.mark.parametrize("secret", [None, "", "not-the-secret-at-all", SECRET[:-1]])
+async def test_a_wrong_or_missing_secret_is_rejected_and_nothing_is_handled(
+    hooked: tuple[Fabrique, str], sandbox: BotApiSandbox, secret: str | None
+) -> None:
+    _fabrique, url = hooked
+    sandbox.add_user(9302, "Mallory", language_code="fr")
+    update = {
+        "update_id": 999_999,
+        "message": {"message_id": 1, "date": 0, "chat": {"id": 9302, "type": "private"},
+                    "from": {"id": 9302, "is_bot": False, "first_name": "Mallory"}, "text": "/start",
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 6}]},
+    }  # fmt: skip
+    headers = {} if secret is None else {"X-Telegram-Bot-Api-Secret-Token": secret}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(f"{url}/telegram", json=update, headers=headers) as answer,
+    ):
+        assert answer.status == 403
+    async with aiohttp.ClientSession() as client, client.get(f"{url}/metrics") as metrics:
+        assert "fabrique_updates_handled_total{" not in await metrics.text()
+    assert sandbox.bot_messages(9302) == []
+
+
+async def test_health_readiness_and_metrics(
+    hooked: tuple[Fabrique, str], sandbox: BotApiSandbox, settings: Settings
+) -> None:
+    fabrique, url = hooked
+    resident = Phone(sandbox, 9303, "fr")
+    await accept(resident, t)
+    async with aiohttp.ClientSession() as client:
+        async with client.get(f"{url}/healthz") as health:
+            assert (health.status, await health.json()) == (200, {"status": "ok"})
+        async with client.get(f"{url}/readyz") as ready:
+            assert ready.status == 200
+        async with client.get(f"{url}/metrics") as metrics:
+            text = await metrics.text()
+        assert 'fabrique_updates_handled_total{kind="message"} 1.0' in text
+        assert 'fabrique_updates_handled_total{kind="callback_query"} 1.0' in text
+        assert "fabrique_update_handling_seconds_count 2.0" in text
+        # The database goes away: the process is up, but not ready.
+        data = settings.data_dir
+        data.rename(data.with_name("gone"))
+        data.write_text("not a folder")
+        await fabrique.database.engine.dispose()  # open connections would keep the old file
+        try:
+            async with client.get(f"{url}/readyz") as ready:
+                assert ready.status == 503
+            async with client.get(f"{url}/healthz") as health:
+                assert health.status == 200
+        finally:
+            data.unlink()
+            data.with_name("gone").rename(data)
+
+
+async def test_sigterm_finishes_the_update_in_flight(
+    telegram: tuple[BotApiSandbox, str], tmp_path: Path
+) -> None:
+    sandbox, api = telegram
+    port = free_port()
+    variables = {
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "WEBHOOK_URL": f"http://127.0.0.1:{port}",
+        "WEBHOOK_SECRET": SECRET, "WEB_PORT": str(port),
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        resident = Phone(sandbox, 9304, "fr")
+        await accept(resident, t)
+        sandbox.faults.slow("sendMessage", delay=2.0, chat_id=resident.user_id)
+        before = len(resident.messages)
+        await sandbox.send_text(resident.user_id, "/help")
+        await sandbox.wait_for(
+            lambda: (
+                any(c.method == "sendChatAction" or c.method == "sendMessage" for c in sandbox.api_calls[-1:])
+                or True
+            ),
+            timeout=1,
+        )
+        await sandbox.wait_for(lambda: not sandbox.pending_updates, timeout=10)  # delivered to the bot
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+        assert len(resident.messages) == before + 1, "the reply in flight was finished before stopping"
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert os.environ.get("WEBHOOK_URL") is None
