@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
+from pythonjsonlogger.json import JsonFormatter
 from tqdm import tqdm
 
 from bot.clock import PARIS
@@ -193,12 +194,26 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def configure_logging(log_format: str) -> None:
+    """Readable lines by default, one JSON object per line with ``LOG_FORMAT=json``.
+
+    httpx would log every request's URL, which holds the bot token: it logs warnings only.
+    The bot's own records never name a resident (no Telegram id, name or text).
+    """
+    handler = logging.StreamHandler()
+    fields = "%(asctime)s %(levelname)s %(name)s %(message)s"
+    handler.setFormatter(
+        JsonFormatter(fields) if log_format == "json" else logging.Formatter(fields.replace(" %(m", ": %(m"))
+    )
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    for noisy in ("httpx", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        configure_logging(load_settings().log_format)
         args.func(args)
     except OperatorError as exc:
         print(f"fabrique-bot: {exc}", file=sys.stderr)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.application import Fabrique, build
 from bot.config import Settings
@@ -40,13 +44,48 @@ def sandbox(telegram: tuple[BotApiSandbox, str]) -> BotApiSandbox:
     return telegram[0]
 
 
+POSTGRES = os.environ.get("TEST_POSTGRES_URL")
+"""A PostgreSQL server for the tests (an admin URL, e.g. postgresql+asyncpg://u:p@127.0.0.1/postgres);
+``.ci/run`` starts one. Without it, the PostgreSQL variants skip — except in CI, where they fail."""
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test; its SQLAlchemy URL."""
+    if not POSTGRES:
+        if os.environ.get("CI"):
+            pytest.fail("TEST_POSTGRES_URL is not set: CI must run the PostgreSQL tests")
+        pytest.skip("no PostgreSQL server: set TEST_POSTGRES_URL (see .ci/run)")
+    admin_url = make_url(POSTGRES)
+    name = f"fabrique_test_{uuid.uuid4().hex[:12]}"
+    dsn = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Every test of the bot runs on a SQLite file and on a PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'data' / 'fabrique.sqlite3'}"
+        return
+    async with postgres_database() as url:
+        yield url
+
+
 @pytest.fixture
-def settings(telegram: tuple[BotApiSandbox, str], tmp_path: Path) -> Settings:
+def settings(telegram: tuple[BotApiSandbox, str], tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_bot_token=TOKEN,
         telegram_api_url=telegram[1],
         data_dir=tmp_path / "data",
+        database_url=database_url,
         staff_ids=frozenset({4242}),
         # Tests tap faster than any resident; the flood tests restore Telegram's 1/s per chat.
         per_chat_rate=100.0,

@@ -150,10 +150,13 @@ class BroadcastEngine:
         self._wake.set()
         if self._task is not None:
             await self._task
-        async with self.database.transaction() as repos:
-            for broadcast in await repos.broadcasts.in_state(SENDING, PAUSED):
-                await repos.broadcasts.release(broadcast.id, self.sender)
-            await repos.broadcasts.end_lease(self.sender)
+        try:
+            async with self.database.transaction() as repos:
+                for broadcast in await repos.broadcasts.in_state(SENDING, PAUSED):
+                    await repos.broadcasts.release(broadcast.id, self.sender)
+                await repos.broadcasts.end_lease(self.sender)
+        except Exception as exc:  # the database is gone: the lease will expire on its own
+            log.warning("could not hand back claimed deliveries: %s", type(exc).__name__)
 
     async def _run(self) -> None:
         while not self._stopping.is_set():

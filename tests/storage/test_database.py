@@ -1,4 +1,4 @@
-"""The database: migrations build exactly the models' schema, in a WAL-mode SQLite file."""
+"""The database: migrations build exactly the models' schema, on SQLite (WAL) and PostgreSQL."""
 
 from pathlib import Path
 
@@ -10,19 +10,28 @@ from bot.storage import Database
 from bot.storage.models import Base
 
 
-async def test_migrations_build_the_models_schema_in_wal_mode(tmp_path: Path) -> None:
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'fabrique.sqlite3'}")
+def differences(connection: Connection) -> list[object]:
+    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+
+async def test_migrations_build_the_models_schema(database_url: str) -> None:
+    database = Database(database_url)
     try:
         assert not await database.is_at_head()
         await database.upgrade()
         await database.upgrade()  # idempotent
         assert await database.is_at_head()
-
-        def differences(connection: Connection) -> list[object]:
-            return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
-
         async with database.engine.connect() as connection:
             assert await connection.run_sync(differences) == []
+    finally:
+        await database.close()
+
+
+async def test_sqlite_is_one_file_in_wal_mode(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'nested' / 'fabrique.sqlite3'}")
+    try:
+        await database.upgrade()
+        async with database.engine.connect() as connection:
             mode = (await connection.execute(text("PRAGMA journal_mode"))).scalar()
         assert mode == "wal"
     finally:

@@ -9,8 +9,8 @@ from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
 from tests.phone import Phone
 from tests.services.test_broadcasts import STAFF
+from tests.synthesis.conftest import Cli
 from tests.synthesis.test_export import answer
-from tests.test_cli import cli
 
 
 async def five_answers(phone: Callable[..., Phone]) -> None:
@@ -35,10 +35,10 @@ async def test_staff_get_the_figures_and_charts_in_the_chat(
 
 
 async def test_stats_and_report_from_the_command_line(
-    phone: Callable[..., Phone], bot: Fabrique, tmp_path: Path
+    phone: Callable[..., Phone], bot: Fabrique, tmp_path: Path, fabrique_bot: Cli
 ) -> None:
     await five_answers(phone)
-    result = cli(tmp_path, "stats", "--charts", str(tmp_path / "charts"), "--language", "en")
+    result = fabrique_bot("stats", "--charts", str(tmp_path / "charts"), "--language", "en")
     assert result.returncode == 0, result.stderr
     assert "Innovation & boldness" in result.stdout
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == [
@@ -46,7 +46,7 @@ async def test_stats_and_report_from_the_command_line(
         "personas.png",
         "values.png",
     ]
-    result = cli(tmp_path, "report", str(tmp_path / "report.html"))
+    result = fabrique_bot("report", str(tmp_path / "report.html"))
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Une métropole qui ose et qui partage." in page

@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.application import Fabrique, build
 from bot.config import Settings
@@ -93,19 +95,27 @@ async def test_health_readiness_and_metrics(
         assert 'fabrique_updates_handled_total{kind="message"} 1.0' in text
         assert 'fabrique_updates_handled_total{kind="callback_query"} 1.0' in text
         assert "fabrique_update_handling_seconds_count 2.0" in text
-        # The database goes away: the process is up, but not ready.
-        data = settings.data_dir
-        data.rename(data.with_name("gone"))
-        data.write_text("not a folder")
-        await fabrique.database.engine.dispose()  # open connections would keep the old file
-        try:
-            async with client.get(f"{url}/readyz") as ready:
-                assert ready.status == 503
-            async with client.get(f"{url}/healthz") as health:
-                assert health.status == 200
-        finally:
-            data.unlink()
-            data.with_name("gone").rename(data)
+        await take_down(fabrique)  # the database goes away: the process is up, but not ready
+        async with client.get(f"{url}/readyz") as ready:
+            assert ready.status == 503
+        async with client.get(f"{url}/healthz") as health:
+            assert health.status == 200
+
+
+async def take_down(fabrique: Fabrique) -> None:
+    """Make the bot's database unreachable: the SQLite file's folder, or the PostgreSQL database."""
+    url = make_url(fabrique.settings.database)
+    if fabrique.database.is_sqlite:
+        folder = Path(str(url.database)).parent
+        folder.rename(folder.with_name("gone"))
+        folder.write_text("not a folder")
+    else:
+        admin = await asyncpg.connect(
+            url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+        )
+        await admin.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+        await admin.close()
+    await fabrique.database.engine.dispose()  # open connections would keep the old file
 
 
 async def test_sigterm_finishes_the_update_in_flight(
