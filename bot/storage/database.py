@@ -20,6 +20,7 @@ from bot.errors import ConfigError
 from bot.storage.repositories import Repositories
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x0FAB_0001
 WRITE = "fabrique_write"
 """Execution option marking a connection that will write (see ``_sqlite_begin``)."""
 
@@ -93,6 +94,8 @@ class Database:
 
 
 def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":  # processes starting together upgrade one at a time
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

@@ -71,7 +71,7 @@ def received(sandbox: BotApiSandbox, ids: list[int]) -> int:
     return sum(len(sandbox.bot_messages(i)) for i in ids)
 
 
-async def finished(fabrique: Fabrique, sandbox: BotApiSandbox, staff_id: int = STAFF) -> str:
+async def finished(sandbox: BotApiSandbox, staff_id: int = STAFF) -> str:
     """Wait for the staff's end-of-broadcast report and return it."""
     marker = "terminée"
     await sandbox.wait_for(
@@ -110,7 +110,7 @@ async def test_a_broadcast_reaches_every_subscriber_once_in_their_language(
     assert len(previews) == 2
 
     await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
-    report = await finished(bot, sandbox)
+    report = await finished(sandbox)
     assert "Distribuées : 8" in report
     assert received(sandbox, french + english) == 8
     for ids, preview in ((french, previews[0]), (english, previews[1])):
@@ -138,7 +138,7 @@ async def test_residents_without_english_text_get_the_french_one(
     controls = await compose(staff, "Réunion publique jeudi soir.", None)
     assert "2 en français, 0 en anglais" in (controls.text or "")
     await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
-    await finished(bot, sandbox)
+    await finished(sandbox)
     (message,) = sandbox.bot_messages(english[0])
     assert (message.text or "").startswith("Réunion publique jeudi soir.")
     assert (message.text or "").endswith(words("en")._("Pour ne plus recevoir ces annonces : /stop"))
@@ -152,7 +152,7 @@ async def test_blocked_residents_are_unsubscribed_and_reported(
     sandbox.state.set_blocked(sandbox.chat(ids[1]), True)
     controls = await compose(staff, "Merci pour vos 198 pistes de projets !", None)
     await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
-    report = await finished(bot, sandbox)
+    report = await finished(sandbox)
     assert "Distribuées : 3" in report
     assert "Ont bloqué le robot (désabonnés) : 1" in report
     async with bot.database.session() as session:
@@ -168,7 +168,7 @@ async def test_a_429_storm_is_honoured_and_nothing_is_lost_or_doubled(
     controls = await compose(staff, "Les 56 objectifs prioritaires sont en ligne.", None)
     sandbox.faults.too_many_requests("sendMessage", retry_after=1, times=3)
     await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
-    await finished(bot, sandbox)
+    await finished(sandbox)
     assert [len(sandbox.bot_messages(i)) for i in ids] == [1] * 6
     refused = [call for call in sandbox.api_calls if call.error_code == 429]
     assert len(refused) == 3
@@ -189,7 +189,7 @@ async def test_a_scheduled_broadcast_fires_at_its_time(
     assert received(sandbox, ids) == 0, "nothing is sent before its time"
     clock.moment = datetime(2017, 9, 30, 8, 0, tzinfo=UTC)  # 10:00 in Paris
     bot.broadcasts.wake()
-    await finished(bot, sandbox)
+    await finished(sandbox)
     assert received(sandbox, ids) == 3
 
 
@@ -214,7 +214,7 @@ async def test_residents_in_a_dialog_keep_getting_replies_during_a_broadcast(
     await sandbox.wait_for(lambda: received(sandbox, ids) >= 10, timeout=30)
     await first_answer(resident, t)
     assert received(sandbox, ids) < len(ids), "the resident's whole answer went through mid-broadcast"
-    await finished(bot, sandbox)
+    await finished(sandbox)
 
 
 async def test_staff_pause_resume_and_stop_a_broadcast(
@@ -255,7 +255,7 @@ async def test_a_stage_is_announced_with_one_tap_and_a_reminder_the_day_before(
     confirmation = await staff.tap(t._("⏰ Programmer un rappel la veille"), on=controls)
     assert "8 mai 2017 à 10:00" in (confirmation.text or "")
     await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
-    await finished(bot, sandbox)
+    await finished(sandbox)
     assert received(sandbox, ids) == 2
     clock.moment = datetime(2017, 5, 8, 8, 0, tzinfo=UTC) + timedelta(minutes=1)
     bot.broadcasts.wake()
@@ -301,7 +301,7 @@ async def test_two_thousand_subscribers_without_a_single_429(
         staff = Phone(sandbox, STAFF, "fr")
         controls = await compose(staff, "Deux mille annonces.", None)
         await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
-        report = await finished(fabrique, sandbox)
+        report = await finished(sandbox)
     assert sandbox.flood.refusals == []
     assert sandbox.too_many_requests_answered == 0
     assert "Distribuées : 1 998" in report.replace("\u202f", " ").replace("\xa0", " ")
@@ -321,4 +321,4 @@ async def test_deliveries_are_written_when_the_broadcast_is_confirmed(
         assert broadcast.total == 7
         count = await session.scalar(select(func.count()).where(Delivery.broadcast_id == broadcast.id))
     assert count == 7
-    await finished(bot, sandbox)
+    await finished(sandbox)
