@@ -195,7 +195,9 @@ class BroadcastEngine:
             screens = {lang: announcement(broadcast, lang, self.i18n) for lang in ("fr", "en")}
         if claimed:
             async with self.database.engine.connect() as connection:
-                await self._deliver_all(DeliveryLog(connection), broadcast_id, claimed, screens)
+                await self._deliver_all(
+                    DeliveryLog(connection, self.database.writing), broadcast_id, claimed, screens
+                )
         await self._report(broadcast_id, finished=await self._finish_if_done(broadcast_id))
         return bool(claimed)
 

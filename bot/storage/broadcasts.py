@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -232,10 +234,17 @@ class DeliveryLog:
     can be in flight, with an unknown outcome, when a process dies.
     """
 
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(
+        self, connection: AsyncConnection, writing: Callable[[], AbstractAsyncContextManager[None]]
+    ) -> None:
         self._connection = connection
+        self._writing = writing
 
     async def advance(self, done: list[Outcome], starting: list[int]) -> None:
+        async with self._writing():
+            await self._advance(done, starting)
+
+    async def _advance(self, done: list[Outcome], starting: list[int]) -> None:
         run = self._connection.execute
         if done:
             await run(

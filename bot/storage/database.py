@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -67,11 +68,23 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Around a transaction that writes. SQLite has one writer at a time: this process's
+        writers take turns here, instead of in SQLite's busy handler, which sleeps in steps of
+        up to 100 ms. PostgreSQL locks rows itself."""
+        if not self.is_sqlite:
+            yield
+            return
+        async with self._write_lock:
+            yield
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
         """Everything inside commits together, or not at all."""
-        async with self._sessions() as session, session.begin():
+        async with self.writing(), self._sessions() as session, session.begin():
             await session.connection(execution_options={WRITE: True})
             yield Repositories(session)
 
