@@ -94,7 +94,7 @@ class Residents:
                 answer.raise_for_status()
             self.updates += 1
             while self.replies[chat] <= before:
-                await asyncio.wait_for(self.changed[chat].wait(), timeout=60)
+                await asyncio.wait_for(self.changed[chat].wait(), timeout=1800)
                 self.changed[chat].clear()
             self.latencies.append(time.monotonic() - started)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,11 +37,15 @@ def _run(args: argparse.Namespace) -> None:
     from bot.runtime import serve
 
     settings = load_settings()
-    if settings.telegram_bot_token is None:
-        asyncio.run(run_preview(settings, port=args.port))
-        return
-    fabrique = build(settings)
-    asyncio.run(serve(fabrique))
+    try:
+        if settings.telegram_bot_token is None:
+            asyncio.run(run_preview(settings, port=args.port))
+        else:
+            asyncio.run(serve(build(settings)))
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise
+        raise OperatorError(f"cannot listen for HTTP: {exc.strerror} (change WEB_PORT or --port)") from None
 
 
 def _check(_args: argparse.Namespace) -> None:

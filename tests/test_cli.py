@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -42,6 +43,16 @@ def cli(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedPro
         timeout=60,
         check=False,
     )
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = cli(tmp_path, "run", "--port", str(taken.getsockname()[1]))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("fabrique-bot: cannot listen for HTTP: ")
 
 
 def test_check_reports_the_content_it_validated(tmp_path: Path) -> None:
