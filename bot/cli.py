@@ -211,7 +211,7 @@ def configure_logging(log_format: str) -> None:
         JsonFormatter(fields) if log_format == "json" else logging.Formatter(fields.replace(" %(m", ": %(m"))
     )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    for noisy in ("httpx", "alembic"):
+    for noisy in ("httpx", "alembic", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
