@@ -30,7 +30,8 @@ t = words("fr")
 
 def environment(tmp_path: Path, **variables: str) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "STAFF_"))}
-    return {**keep, "DATA_DIR": str(tmp_path / "data"), **variables}
+    # WEB_PORT 0: the health server takes any free port, whatever else runs on this machine.
+    return {**keep, "DATA_DIR": str(tmp_path / "data"), "WEB_PORT": "0", **variables}
 
 
 def cli(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
