@@ -64,6 +64,7 @@ class ResidentHandlers:
             *commands,
             CallbackQueryHandler(self.press),
             ChatMemberHandler(self.member, ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.edited),
             MessageHandler(PRIVATE & filters.COMMAND, self.unknown_command),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, self.text),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, self.other),
@@ -95,15 +96,25 @@ class ResidentHandlers:
     async def other(self, update: Update, context: Context) -> None:
         await render(update, context, await self.service.other(who(update)))
 
-    async def member(self, update: Update, _context: Context) -> None:
-        """A resident who blocks the bot is unsubscribed (nothing else changes)."""
+    async def edited(self, update: Update, context: Context) -> None:
+        await render(update, context, await self.service.edited(who(update)))
+
+    async def member(self, update: Update, context: Context) -> None:
+        """A resident who blocks the bot is unsubscribed; a group or channel that adds the bot
+        gets one invitation to talk privately (and nothing else there is answered)."""
         change = update.my_chat_member
-        if (
-            change is not None
-            and change.chat.type == ChatType.PRIVATE
-            and change.new_chat_member.status == ChatMemberStatus.BANNED
-        ):
-            await self.service.blocked(who(update))
+        if change is None:
+            return
+        status = change.new_chat_member.status
+        if change.chat.type == ChatType.PRIVATE:
+            if status == ChatMemberStatus.BANNED:
+                await self.service.blocked(who(update))
+            return
+        joined = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
+        if joined and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
+            await render(
+                update, context, Reply(send=[self.service.group_invitation(change.from_user.language_code)])
+            )
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log without personal data, and tell the resident something went wrong."""

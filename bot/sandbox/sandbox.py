@@ -370,6 +370,20 @@ class BotApiSandbox:
             },
         )
 
+    async def add_bot_to(self, chat_id: int, *, user_id: int) -> None:
+        """A user adds the bot to a group or channel (a ``my_chat_member`` update)."""
+        chat = self.state.chat(chat_id)
+        self.updates.push(
+            "my_chat_member",
+            {
+                "chat": chat.to_api(),
+                "from": self.state.user(user_id).to_api(),
+                "date": self.state.now(),
+                "old_chat_member": self._bot_member("left"),
+                "new_chat_member": self._bot_member("member"),
+            },
+        )
+
     def _bot_member(self, status: str) -> JsonDict:
         """The bot as a ChatMember with ``status`` (``kicked`` ones need ``until_date``)."""
         member: JsonDict = {"user": self.bot.to_api(), "status": status}

@@ -68,6 +68,11 @@ class ConsultationService:
                 yield Turn(who, repos, self.i18n(self.i18n.pick(who.language_code)), None, None)
                 return
             t = self.i18n(resident.language)
+            if resident.consent_version != NOTICE_VERSION:
+                # The notice changed since they accepted it: nothing new is stored until they
+                # accept the new one (their earlier answers stay as they were).
+                yield Turn(who, repos, t, resident, None)
+                return
             state = await repos.dialogs.of(resident, self.clock.now())
             previous = await self._previous(repos, resident)
             ctx = DialogContext(t, self.content, state, previous)
@@ -100,7 +105,10 @@ class ConsultationService:
         source = _SOURCE_CHARACTERS.sub("", payload or "")[:MAX_SOURCE] or None
         async with self._turn(who) as turn:
             if turn.ctx is None:
-                return Reply(send=[self._welcome(turn.t, source)])
+                welcome = (
+                    self._welcome(turn.t, source) if turn.resident is None else self._consent_first(turn)
+                )
+                return Reply(send=[welcome])
             if source:
                 turn.ctx.state.source = source
             paradox = self.content.paradox(source)
@@ -128,7 +136,7 @@ class ConsultationService:
         async with self._turn(who) as turn:
             t = turn.t
             notice = privacy_notice(t, self.content)
-            if turn.resident is None:
+            if turn.resident is None or turn.ctx is None:
                 return Reply(send=[Screen(notice, self._consent_buttons(t, t.language, None))])
             accepted = t._(
                 "Vous avez donné votre accord le {date}.",
@@ -159,13 +167,32 @@ class ConsultationService:
     async def subscribe(self, who: Who) -> Reply:
         """``/subscribe``: announcements of the next stages, for residents who consented."""
         async with self._turn(who) as turn:
-            if turn.resident is None:
-                return Reply(send=[self._consent_first(turn.t)])
+            if turn.resident is None or turn.ctx is None:
+                return Reply(send=[self._consent_first(turn)])
             turn.resident.subscribed = True
             text = turn.t._(
                 "C’est noté : vous recevrez les annonces des prochaines étapes. Pour les arrêter : /stop"
             )
             return Reply(send=[Screen(text)])
+
+    async def edited(self, who: Who) -> Reply:
+        """An edited message: answers are what was sent, so say how to change one."""
+        async with self._turn(who) as turn:
+            text = turn.t._(
+                "Je ne tiens pas compte des messages modifiés : envoyez plutôt un nouveau message. "
+                "Pour changer une réponse, utilisez les boutons ✏️ du résumé, ou /cancel."
+            )
+            return Reply(send=[Screen(text)])
+
+    def group_invitation(self, language_code: str | None) -> Screen:
+        """Said once when the bot is added to a group or channel; everything else there is ignored."""
+        t = self.i18n(self.i18n.pick(language_code))
+        return Screen(
+            t._(
+                "Bonjour ! Je recueille l’avis de chaque habitant en conversation privée, pour que vos "
+                "réponses restent les vôtres. Écrivez-moi directement pour participer."
+            )
+        )
 
     async def blocked(self, who: Who) -> None:
         """The resident blocked the bot: they are unsubscribed."""
@@ -187,7 +214,7 @@ class ConsultationService:
     async def text(self, who: Who, text: str) -> Reply:
         async with self._turn(who) as turn:
             if turn.ctx is None:
-                return Reply(send=[self._consent_first(turn.t)])
+                return Reply(send=[self._consent_first(turn)])
             result = self.dialog.text(turn.ctx, text)
             assert result.screen is not None
             return Reply(send=[result.screen])
@@ -196,7 +223,7 @@ class ConsultationService:
         """A message without text: a sticker, a photo, a voice note…"""
         async with self._turn(who) as turn:
             if turn.ctx is None:
-                return Reply(send=[self._consent_first(turn.t)])
+                return Reply(send=[self._consent_first(turn)])
             result = self.dialog.other(turn.ctx)
             assert result.screen is not None
             return Reply(send=[result.screen])
@@ -213,7 +240,7 @@ class ConsultationService:
             if turn.ctx is None:
                 return Reply(
                     toast=turn.t._("Acceptez d’abord la notice pour participer."),
-                    send=[self._consent_first(turn.t)],
+                    send=[self._consent_first(turn)],
                 )
             if callback.version != turn.ctx.state.version:
                 return self._stale(turn)
@@ -285,7 +312,23 @@ class ConsultationService:
         if turn.ctx is not None:
             toast = t._("Vous avez déjà accepté la notice.")
             return Reply(toast=toast, clear_keyboard=True, send=[self.dialog.screen(turn.ctx)])
+        if turn.resident is not None:
+            return await self._renew(turn, turn.resident, t)
         return await self._enrol(turn, t, source or None)
+
+    async def _renew(self, turn: Turn, resident: Resident, t: Translator) -> Reply:
+        """A resident accepts the new version of the notice and continues where they were."""
+        now = self.clock.now()
+        resident.consent_version = NOTICE_VERSION
+        resident.consented_at = now
+        resident.language = t.language
+        state = await turn.repos.dialogs.of(resident, now)
+        ctx = DialogContext(t, self.content, state, await self._previous(turn.repos, resident))
+        state.version += 1
+        thanks = t._("Merci ! Reprenons où vous en étiez.")
+        return Reply(
+            toast=t._("Merci !"), clear_keyboard=True, send=[self.dialog.screen(ctx).with_notice(thanks)]
+        )
 
     async def _enrol(self, turn: Turn, t: Translator, source: str | None) -> Reply:
         now = self.clock.now()
@@ -388,7 +431,13 @@ class ConsultationService:
             (Button(f"🌐 {_language_name(other)}", Callback("lang", other).encode()),),
         )
 
-    def _consent_first(self, t: Translator) -> Screen:
+    def _consent_first(self, turn: Turn) -> Screen:
+        t = turn.t
+        if turn.resident is not None:  # they accepted an earlier version of the notice
+            notice = t._("Notre notice sur vos données a changé : relisez-la et acceptez-la pour continuer.")
+            return Screen(
+                privacy_notice(t, self.content), self._consent_buttons(t, t.language, None)
+            ).with_notice(notice)
         return self._welcome(t, None).with_notice(t._("Pour participer, j’ai besoin de votre accord :"))
 
     def _read_only(self, t: Translator, paradox: Paradox) -> Screen:
