@@ -8,6 +8,8 @@ RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("agenda", N_("le calendrier de la consultation")),
     ("language", N_("changer de langue")),
     ("privacy", N_("vos données et vos droits")),
+    ("mydata", N_("recevoir tout ce qui est enregistré sur vous")),
+    ("forget", N_("effacer vos données")),
     ("cancel", N_("abandonner la réponse en cours")),
     ("stop", N_("ne plus recevoir les annonces")),
     ("subscribe", N_("recevoir les annonces des prochaines étapes")),

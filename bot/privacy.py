@@ -6,7 +6,7 @@ from bot.content import Content
 from bot.dialogs.screen import h
 from bot.i18n import Translator
 
-NOTICE_VERSION = "2026-11-23"
+NOTICE_VERSION = "2026-11-23.2"
 """Change it whenever the notice's substance changes."""
 
 
@@ -29,8 +29,9 @@ def privacy_notice(t: Translator, content: Content) -> str:
                 "réponses ne sont plus reliées à vous."
             ),
             t._(
-                "<b>Vos droits :</b> pour consulter, corriger ou effacer vos données, écrivez à "
-                "{email}. Responsable : {organiser}.",
+                "<b>Vos droits :</b> /mydata vous envoie tout ce qui est enregistré sur vous ; "
+                "/forget l’efface (vos réponses restent, sans plus aucun lien avec vous). Pour "
+                "toute autre demande, écrivez à {email}. Responsable : {organiser}.",
                 email=h(content.consultation.contact_email),
                 organiser=h(t.content(content.consultation.organiser)),
             ),

@@ -49,6 +49,8 @@ class ResidentHandlers:
             "agenda": service.agenda,
             "language": service.language,
             "privacy": service.privacy,
+            "mydata": service.my_data,
+            "forget": service.forget,
             "cancel": service.cancel,
             "stop": service.stop,
             "subscribe": service.subscribe,

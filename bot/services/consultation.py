@@ -7,6 +7,7 @@ answer is stored, and the Telegram layer only sends them after the transaction c
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -25,7 +26,7 @@ from bot.dialogs.steps import Confirm, Done, GoTo, Redraw, Reject
 from bot.i18n import I18n, Translator
 from bot.personas import NO_PERSONA
 from bot.privacy import NOTICE_VERSION, privacy_notice
-from bot.services.replies import Reply
+from bot.services.replies import Attachment, Reply
 from bot.storage import Answer, Database, Repositories, Resident
 
 MAX_SOURCE = 56
@@ -175,6 +176,67 @@ class ConsultationService:
             )
             return Reply(send=[Screen(text)])
 
+    async def my_data(self, who: Who) -> Reply:
+        """``/mydata``: everything stored about the resident, readable and as a JSON file."""
+        async with self._turn(who) as turn:
+            t, resident = turn.t, turn.resident
+            if resident is None:
+                return Reply(send=[Screen(t._("Je n’ai rien enregistré sur vous."))])
+            answers = await turn.repos.answers.of(resident)
+            state = await turn.repos.dialogs.of(resident, self.clock.now())
+            data = {
+                "telegram_id": resident.telegram_id,
+                "language": resident.language,
+                "consent_version": resident.consent_version,
+                "consented_at": resident.consented_at.isoformat(),
+                "subscribed_to_announcements": resident.subscribed,
+                "source": state.source,
+                "answer_in_progress": {"step": state.step, "paradox": state.paradox_id, "wish": state.wish}
+                if state.step != StepName.IDLE
+                else None,
+                "answers": [
+                    {"paradox": a.paradox_id, "persona": a.persona_id, "wish": a.wish,
+                     "ranking": a.ranking.split(","), "submitted_at": a.submitted_at.isoformat(),
+                     "source": a.source}
+                    for a in answers
+                ],
+            }  # fmt: skip
+            lines = [
+                t._("<b>Ce qui est enregistré sur vous</b>"),
+                t._("Accord donné le {date} (notice {version}).", date=t.datetime(resident.consented_at),
+                    version=h(resident.consent_version)),
+                t._("Annonces : oui.") if resident.subscribed else t._("Annonces : non."),
+                t.ngettext("{n} réponse :", "{n} réponses :", len(answers)),
+            ]  # fmt: skip
+            for answer in answers:
+                paradox = self.content.paradox(answer.paradox_id)
+                title = t.content(paradox.title) if paradox else answer.paradox_id
+                lines.append(f"• <b>{h(title)}</b> — {h(answer.wish)}")
+            text = "\n".join(lines) + "\n\n" + t._("Le fichier joint contient tout, au format JSON.")
+            document = json.dumps(data, ensure_ascii=False, indent=2).encode()
+            return Reply(
+                send=[Screen(text)], files=[Attachment("document", "mes-donnees-fabrique.json", document)]
+            )
+
+    async def forget(self, who: Who) -> Reply:
+        """``/forget``: asks for confirmation before erasing anything."""
+        async with self._turn(who) as turn:
+            t = turn.t
+            if turn.resident is None:
+                return Reply(send=[Screen(t._("Je n’ai rien enregistré sur vous."))])
+            text = t._(
+                "Effacer vos données ? Votre identifiant, votre langue, votre réponse en cours et "
+                "votre abonnement aux annonces seront supprimés. Vos réponses confirmées restent dans "
+                "la consultation, sans plus aucun lien avec vous. C’est définitif."
+            )
+            keyboard = (
+                (
+                    Button(t._("Oui, tout effacer"), Callback("forget", "y").encode()),
+                    Button(t._("Annuler"), Callback("forget", "n").encode()),
+                ),
+            )
+            return Reply(send=[Screen(text, keyboard)])
+
     async def edited(self, who: Who) -> Reply:
         """An edited message: answers are what was sent, so say how to change one."""
         async with self._turn(who) as turn:
@@ -271,6 +333,15 @@ class ConsultationService:
                     "« J’accepte »."
                 )
                 return Reply(edit=Screen(text))
+            case "forget" if arg == "y" and turn.resident is not None:
+                await turn.repos.residents.erase(turn.resident)
+                text = t._(
+                    "Vos données sont effacées. Vos réponses restent dans la consultation, sans plus "
+                    "aucun lien avec vous. Merci d’avoir participé !"
+                )
+                return Reply(edit=Screen(text))
+            case "forget":
+                return Reply(edit=Screen(t._("Rien n’a été effacé.")))
             case "join":
                 return Reply(send=[self._welcome(t, arg or None)])
             case "lang" if arg in LANGUAGES:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +34,15 @@ class ResidentRepository:
         self._session.add(resident)
         await self._session.flush()
         return resident
+
+    async def erase(self, resident: Resident) -> None:
+        """Delete the resident: their dialog state and deliveries go with them, and their
+        answers stay with no link to them (the foreign key is set to NULL)."""
+        await self._session.execute(
+            update(Answer).where(Answer.resident_id == resident.id).values(resident_id=None)
+        )
+        await self._session.delete(resident)
+        await self._session.flush()
 
 
 class DialogRepository:

@@ -153,6 +153,8 @@ async def test_the_command_menu_is_published_in_both_languages(sandbox: BotApiSa
         "agenda",
         "language",
         "privacy",
+        "mydata",
+        "forget",
         "cancel",
         "stop",
         "subscribe",
