@@ -101,3 +101,7 @@ class I18n:
         """The language for a resident at first contact, from Telegram's ``language_code``."""
         base = (language_code or "").split("-")[0].lower()
         return base if base in self._translators else self.default_language
+
+    def guess(self, language_code: str | None) -> Translator:
+        """The translator for someone whose language is known only from Telegram."""
+        return self(self.pick(language_code))

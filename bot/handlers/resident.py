@@ -125,7 +125,7 @@ class ResidentHandlers:
         log.error("update failed: %s", type(error).__name__, exc_info=error)
         if not isinstance(update, Update) or update.effective_user is None:
             return
-        t = self.i18n(self.i18n.pick(update.effective_user.language_code))
+        t = self.i18n.guess(update.effective_user.language_code)
         sorry = t._(
             "Oups, un problème technique m’a empêché de répondre. Vos réponses enregistrées "
             "sont en sécurité : réessayez dans un instant."

@@ -84,7 +84,7 @@ class StaffHandlers:
         raise ApplicationHandlerStop
 
     def _t(self, update: Update) -> Translator:
-        return self.i18n(self.i18n.pick(who(update).language_code))
+        return self.i18n.guess(who(update).language_code)
 
     async def agenda(self, update: Update, context: Context) -> None:
         """The residents' agenda, with a button to announce each upcoming stage."""

@@ -66,7 +66,7 @@ class ConsultationService:
         async with self.database.transaction() as repos:
             resident = await repos.residents.by_telegram_id(who.telegram_id)
             if resident is None:
-                yield Turn(who, repos, self.i18n(self.i18n.pick(who.language_code)), None, None)
+                yield Turn(who, repos, self.i18n.guess(who.language_code), None, None)
                 return
             t = self.i18n(resident.language)
             if resident.consent_version != NOTICE_VERSION:
@@ -248,7 +248,7 @@ class ConsultationService:
 
     def group_invitation(self, language_code: str | None) -> Screen:
         """Said once when the bot is added to a group or channel; everything else there is ignored."""
-        t = self.i18n(self.i18n.pick(language_code))
+        t = self.i18n.guess(language_code)
         return Screen(
             t._(
                 "Bonjour ! Je recueille l’avis de chaque habitant en conversation privée, pour que vos "

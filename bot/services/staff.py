@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from bot.clock import PARIS, Clock
 from bot.content import Content, Stage
@@ -19,6 +20,7 @@ from bot.services.broadcasts import (
     BroadcastEngine,
     announcement,
     controls,
+    progress,
     progress_screen,
     report,
 )
@@ -82,7 +84,7 @@ class StaffService:
         return self.is_staff(who) and callback is not None and callback.action in ACTIONS
 
     def _t(self, who: Who) -> Translator:
-        return self.i18n(self.i18n.pick(who.language_code))
+        return self.i18n.guess(who.language_code)
 
     # Composing
 
@@ -90,19 +92,7 @@ class StaffService:
         """``/broadcast``: a new draft, replacing any unfinished one."""
         t = self._t(who)
         async with self.database.transaction() as repos:
-            old = await repos.broadcasts.draft_of(who.telegram_id)
-            if old is not None:
-                old.state = CANCELLED
-            draft = await repos.broadcasts.add(
-                Broadcast(
-                    author_id=who.telegram_id,
-                    author_language=t.language,
-                    state=DRAFT,
-                    draft_step="fr",
-                    created_at=self.clock.now(),
-                    total=0,
-                )
-            )
+            draft = await self._new_draft(repos, who, t, draft_step="fr")
             return Reply(send=[self._prompt(t, draft)])
 
     async def text(self, who: Who, text: str, entities: list[Entity]) -> Reply | None:
@@ -227,6 +217,22 @@ class StaffService:
             ]
         )
 
+    async def _new_draft(self, repos: Repositories, who: Who, t: Translator, **fields: Any) -> Broadcast:
+        """A draft by ``who``; their unfinished draft, if any, is dropped (one draft each)."""
+        old = await repos.broadcasts.draft_of(who.telegram_id)
+        if old is not None:
+            old.state = CANCELLED
+        return await repos.broadcasts.add(
+            Broadcast(
+                author_id=who.telegram_id,
+                author_language=t.language,
+                state=DRAFT,
+                created_at=self.clock.now(),
+                total=0,
+                **fields,
+            )
+        )
+
     # Buttons
 
     async def press(self, who: Who, data: str | None, chat_id: int, message_id: int | None) -> Reply:
@@ -320,23 +326,16 @@ class StaffService:
         stage = self._stage(stage_id)
         if stage is None:
             return Reply(toast=t._("Cette étape n’est plus au calendrier."))
-        old = await repos.broadcasts.draft_of(who.telegram_id)
-        if old is not None:
-            old.state = CANCELLED
-        draft = await repos.broadcasts.add(
-            Broadcast(
-                author_id=who.telegram_id,
-                author_language=t.language,
-                state=DRAFT,
-                draft_step="preview",
-                stage_id=stage.id,
-                text_fr=self._stage_text(stage, "fr"),
-                entities_fr="[]",
-                text_en=self._stage_text(stage, "en"),
-                entities_en="[]",
-                created_at=self.clock.now(),
-                total=0,
-            )
+        draft = await self._new_draft(
+            repos,
+            who,
+            t,
+            draft_step="preview",
+            stage_id=stage.id,
+            text_fr=self._stage_text(stage, "fr"),
+            entities_fr="[]",
+            text_en=self._stage_text(stage, "en"),
+            entities_en="[]",
         )
         return Reply(send=await self._preview(repos, t, draft))
 
@@ -397,7 +396,7 @@ class StaffService:
         if broadcast.state == SCHEDULED and broadcast.scheduled_at:
             state = t._("programmée pour le {when}", when=t.datetime(broadcast.scheduled_at))
         elif broadcast.state in (SENDING, PAUSED):
-            state = progress_screen(t, broadcast, counts, self._elapsed(broadcast)).text.split("\n", 1)[1]
+            state = progress(t, broadcast, counts, self._elapsed(broadcast))
         elif broadcast.state == DONE:
             state = t._(
                 "terminée : {sent} distribuées sur {total}",
