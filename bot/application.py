@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
@@ -12,10 +13,12 @@ from bot.config import Settings
 from bot.content import Content, load_content
 from bot.handlers.concurrency import BoundedUpdateQueue, PerResidentOrder
 from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
-from bot.handlers.resident import ResidentHandlers
+from bot.handlers.reading import ReadableUpdates
+from bot.handlers.resident import GATE, ResidentHandlers
 from bot.handlers.staff import GROUP, StaffHandlers
 from bot.i18n import I18n
 from bot.metrics import Metrics
+from bot.services.abuse import FloodControl
 from bot.services.broadcasts import BroadcastEngine
 from bot.services.consultation import ConsultationService
 from bot.services.pacing import Pacer
@@ -23,7 +26,16 @@ from bot.services.staff import StaffService
 from bot.storage import Database
 from bot.synthesis.service import SynthesisService
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
+]
+"""The updates the bot asks Telegram for. The other kinds (channel posts, reactions, poll
+answers, payments…) have nothing to do with a resident's answers: not asking for them is how
+they are ignored, and any that arrive anyway match no handler."""
 
 
 @dataclass
@@ -47,6 +59,13 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     database = Database(settings.database)
     pacer = Pacer(settings.send_rate, per_chat_rate=settings.per_chat_rate)
     metrics = Metrics()
+    flood = FloodControl(
+        clock,
+        limit=settings.flood_limit,
+        window=timedelta(seconds=settings.flood_window_seconds),
+        pause=timedelta(seconds=settings.flood_pause_seconds),
+        exempt=settings.staff_ids,
+    )
     api = settings.telegram_api_url
     application = (
         ApplicationBuilder()
@@ -54,9 +73,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(FloodGate(pacer))
-        .concurrent_updates(PerResidentOrder(settings.max_concurrent_updates, metrics))
+        .concurrent_updates(PerResidentOrder(settings.max_concurrent_updates, metrics, flood))
         .update_queue(BoundedUpdateQueue(settings.max_concurrent_updates))
         .connection_pool_size(settings.max_concurrent_updates)
+        .get_updates_request(ReadableUpdates(metrics))
         .pool_timeout(30.0)
         .post_init(lambda _app: _started())
         .post_stop(lambda _app: _stopping())
@@ -75,7 +95,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         metrics=metrics,
     )
     consultation = ConsultationService(database, content, i18n, clock)
-    residents = ResidentHandlers(consultation, i18n, metrics)
+    residents = ResidentHandlers(consultation, i18n, metrics, flood)
     staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
     synthesis = SynthesisService(settings.database, content, i18n, clock)
     staff = StaffHandlers(staff_service, consultation, synthesis, i18n)
@@ -89,6 +109,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     async def _stopping() -> None:
         await engine.stop()
 
+    application.add_handler(residents.gate(), group=GATE)
     application.add_handlers(staff.handlers(), group=GROUP)
     application.add_handlers(residents.handlers())
     application.add_error_handler(residents.on_error)

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     broadcast_lease_seconds: float = Field(default=15.0, gt=0)
     broadcast_window: int = Field(default=1, ge=1, le=100)
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    flood_limit: int = Field(default=20, ge=1)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
+    flood_pause_seconds: float = Field(default=60.0, ge=0)
     webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?(/[^\s]*)?$")
     webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
     web_host: str = "127.0.0.1"

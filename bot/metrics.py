@@ -22,6 +22,11 @@ class Metrics:
         self.errors = Counter(
             "fabrique_update_errors", "Updates whose handling raised an error.", registry=self.registry
         )
+        self.flooded = Counter(
+            "fabrique_updates_flooded",
+            "Updates ignored because their sender was paused by flood control.",
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             "fabrique_broadcast_deliveries",
             "Broadcast deliveries finished by this process, by outcome.",

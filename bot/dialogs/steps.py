@@ -7,6 +7,7 @@ applies moves, and the consultation service stores and sends.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
@@ -122,6 +123,27 @@ class Step:
     def on_other(self, ctx: DialogContext) -> Move:
         """A sticker, photo, voice note or any message without text."""
         return self.on_text(ctx, "")
+
+
+def plain_wish(text: str) -> str:
+    """The wish as stored: Unicode-normalised, without invisible characters at its ends."""
+    text = unicodedata.normalize("NFC", text)
+    start, end = 0, len(text)
+    while start < end and _invisible(text[start]):
+        start += 1
+    while end > start and _invisible(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def _invisible(character: str) -> bool:
+    """Spaces, and format characters such as zero-width spaces and direction marks."""
+    return character.isspace() or unicodedata.category(character) == "Cf"
+
+
+def _visible(text: str) -> str:
+    """The text without its format characters, for counting what a reader sees."""
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 
 def paradox_heading(ctx: DialogContext, paradox: Paradox) -> str:
@@ -319,8 +341,8 @@ class WishStep(Step):
         return super().on_action(ctx, action, arg)
 
     def on_text(self, ctx: DialogContext, text: str) -> Move:
-        wish = text.strip()
-        if len(wish) < WISH_MIN:
+        wish = plain_wish(text)
+        if len(_visible(wish)) < WISH_MIN:
             return Reject(
                 ctx.t._(
                     "C’est un peu court : écrivez au moins {min} caractères pour décrire "

@@ -6,18 +6,22 @@ the others. Here each resident (each chat, for updates without a user) has its o
 update starts when the previous one of the same resident is done, while other residents'
 updates run alongside. At most ``limit`` updates are queued or in flight; past that, fetching
 new updates waits (backpressure), and a graceful stop finishes every update already taken.
+A resident paused by flood control does not even join their line, so a flood holds no room
+that others need.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import BaseUpdateProcessor
 
 from bot.metrics import Metrics
+from bot.services.abuse import FloodControl
 
 
 def resident_of(update: object) -> int | None:
@@ -27,6 +31,18 @@ def resident_of(update: object) -> int | None:
     if update.effective_user is not None:
         return update.effective_user.id
     return update.effective_chat.id if update.effective_chat is not None else None
+
+
+def sender_of(update: object) -> int | None:
+    """The resident behind an update that flood control counts: private messages and presses."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        return None
+    if update.callback_query is not None:
+        return update.effective_user.id
+    chat = update.effective_chat
+    if update.effective_message is not None and chat is not None and chat.type == ChatType.PRIVATE:
+        return update.effective_user.id
+    return None
 
 
 def kind_of(update: object) -> str:
@@ -39,13 +55,20 @@ def kind_of(update: object) -> str:
 
 
 class PerResidentOrder(BaseUpdateProcessor):
-    def __init__(self, limit: int, metrics: Metrics) -> None:
+    def __init__(self, limit: int, metrics: Metrics, flood: FloodControl) -> None:
         super().__init__(max_concurrent_updates=limit)
         self._last: dict[int, asyncio.Future[None]] = {}
         self._metrics = metrics
+        self._flood = flood
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         self._metrics.updates.labels(kind_of(update)).inc()
+        sender = sender_of(update)
+        if sender is not None and not self._flood.admit(sender):
+            self._metrics.flooded.inc()
+            if isinstance(coroutine, Coroutine):
+                coroutine.close()
+            return
         key = resident_of(update)
         if key is None:
             with self._metrics.latency.time():

@@ -5,30 +5,39 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, BotCommand, Update
+from telegram import Bot, BotCommand, InlineQueryResultsButton, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import (
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     ChatMemberHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.commands import RESIDENT_COMMANDS
 from bot.config import LANGUAGES
+from bot.handlers.concurrency import sender_of
 from bot.handlers.render import render
 from bot.i18n import I18n
 from bot.metrics import Metrics
+from bot.services.abuse import FloodControl
 from bot.services.consultation import ConsultationService, Who
 from bot.services.replies import Reply
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 PRIVATE = filters.ChatType.PRIVATE
+INLINE_SOURCE = "inline"
+"""The deep-link source of residents who came from an inline query."""
+GATE = -2
+"""Handler group of the flood gate, which runs before everything else."""
 
 
 def who(update: Update) -> Who:
@@ -40,10 +49,13 @@ def who(update: Update) -> Who:
 class ResidentHandlers:
     """One handler per kind of resident input; none holds state of its own."""
 
-    def __init__(self, service: ConsultationService, i18n: I18n, metrics: Metrics) -> None:
+    def __init__(
+        self, service: ConsultationService, i18n: I18n, metrics: Metrics, flood: FloodControl
+    ) -> None:
         self.service = service
         self.i18n = i18n
         self.metrics = metrics
+        self.flood = flood
         self._commands: dict[str, Callable[[Who], Awaitable[Reply]]] = {
             "paradoxes": service.paradoxes,
             "agenda": service.agenda,
@@ -66,11 +78,26 @@ class ResidentHandlers:
             *commands,
             CallbackQueryHandler(self.press),
             ChatMemberHandler(self.member, ChatMemberHandler.MY_CHAT_MEMBER),
+            InlineQueryHandler(self.inline),
             MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, self.edited),
             MessageHandler(PRIVATE & filters.COMMAND, self.unknown_command),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT, self.text),
             MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, self.other),
         ]
+
+    def gate(self) -> TypeHandler[Update, Context, None]:
+        """Stops the updates of a resident paused by flood control (see bot.services.abuse)."""
+        return TypeHandler(Update, self.pause_gate)
+
+    async def pause_gate(self, update: Update, context: Context) -> None:
+        sender = sender_of(update)
+        if sender is None or not self.flood.paused(sender):
+            return
+        if self.flood.tell(sender):
+            await render(update, context, await self.service.flooded(who(update)))
+        elif update.callback_query is not None:
+            await update.callback_query.answer()
+        raise ApplicationHandlerStop
 
     async def start(self, update: Update, context: Context) -> None:
         payload = context.args[0] if context.args else None
@@ -100,6 +127,14 @@ class ResidentHandlers:
 
     async def edited(self, update: Update, context: Context) -> None:
         await render(update, context, await self.service.edited(who(update)))
+
+    async def inline(self, update: Update, context: Context) -> None:
+        """``@bot …`` typed in any chat: no results, only a button to talk privately."""
+        query = update.inline_query
+        assert query is not None
+        label = self.service.inline_invitation(query.from_user.language_code)
+        button = InlineQueryResultsButton(text=label, start_parameter=INLINE_SOURCE)
+        await query.answer([], button=button, cache_time=300, is_personal=True)
 
     async def member(self, update: Update, context: Context) -> None:
         """A resident who blocks the bot is unsubscribed; a group or channel that adds the bot

@@ -73,6 +73,7 @@ class BotApiMethods:
             "editMessageReplyMarkup": self.edit_message_reply_markup,
             "deleteMessage": self.delete_message,
             "answerCallbackQuery": self.answer_callback_query,
+            "answerInlineQuery": self.answer_inline_query,
             "sendChatAction": self.send_chat_action,
             "getFile": self.get_file,
             "setMyCommands": self.set_my_commands,
@@ -331,6 +332,24 @@ class BotApiMethods:
             cache_time=p.integer("cache_time") or 0,
         )
         self.state.answer_callback_query(query_id, answer)
+        return True
+
+    async def answer_inline_query(self, p: Params) -> bool:
+        """answerInlineQuery: results and the optional button are recorded as given."""
+        query_id = p.string("inline_query_id") or ""
+        results = p.json("results", "results must be a JSON array")
+        if not isinstance(results, list):
+            raise bad_request("results must be a JSON array")
+        button = p.json("button", "button must be a JSON object") if "button" in p else None
+        self.state.answer_inline_query(
+            query_id,
+            {
+                "results": results,
+                "button": button,
+                "cache_time": p.integer("cache_time"),
+                "is_personal": p.boolean("is_personal"),
+            },
+        )
         return True
 
     async def send_chat_action(self, p: Params) -> bool:

@@ -219,6 +219,25 @@ class CallbackAnswer:
 
 
 @dataclass
+class InlineQuery:
+    """A resident typing ``@bot …`` in any chat; the bot answers with results and a button."""
+
+    query_id: str
+    user: User
+    query: str
+    answer: JsonDict | None = None
+
+    def to_api(self) -> JsonDict:
+        return {
+            "id": self.query_id,
+            "from": self.user.to_api(),
+            "query": self.query,
+            "offset": "",
+            "chat_type": "sender",
+        }
+
+
+@dataclass
 class CallbackQuery:
     """A button press by a resident."""
 

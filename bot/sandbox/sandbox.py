@@ -344,6 +344,16 @@ class BotApiSandbox:
         ]
         raise SandboxUsageError(f"no button {button_text!r} in chat {chat_id}; buttons there: {labels}")
 
+    async def inline_query(self, user_id: int, query: str) -> str:
+        """A resident types ``@bot query`` in some chat; returns the inline query id."""
+        inline = self.state.add_inline_query(self.state.user(user_id), query)
+        self.updates.push("inline_query", inline.to_api())
+        return inline.query_id
+
+    def inline_answer(self, query_id: str) -> JsonDict | None:
+        """What the bot answered to an inline query, once it has."""
+        return self.state.inline_queries[query_id].answer
+
     async def block(self, user_id: int) -> None:
         """The resident blocks the bot: a ``my_chat_member`` update, then 403 on sends."""
         await self._set_blocked(user_id, True)

@@ -18,6 +18,7 @@ from bot.sandbox.models import (
     CallbackQuery,
     Chat,
     Command,
+    InlineQuery,
     Message,
     Sender,
     User,
@@ -47,6 +48,7 @@ class SandboxState:
         self.files: dict[str, StoredFile] = {}
         self.files_by_path: dict[str, StoredFile] = {}
         self.callback_queries: dict[str, CallbackQuery] = {}
+        self.inline_queries: dict[str, InlineQuery] = {}
         self.commands: dict[CommandKey, list[Command]] = {}
         self.chat_actions: dict[int, list[str]] = {}  # per chat, in order
         self._by_username: dict[str, Chat] = {}  # groups by lowercase username
@@ -196,6 +198,19 @@ class SandboxState:
             raise bad_request("query is too old and response timeout expired or query ID is invalid")
         query.answer = answer
         self.events.emit("callback_answer", query.message.chat_id, query=query.to_view())
+
+    def add_inline_query(self, user: User, query: str) -> InlineQuery:
+        query_id = f"{self.bot.bot_id}{len(self.inline_queries) + 1:010d}"
+        inline = InlineQuery(query_id, user, query)
+        self.inline_queries[query_id] = inline
+        return inline
+
+    def answer_inline_query(self, query_id: str, answer: JsonDict) -> None:
+        """Record the bot's answer to an inline query, once."""
+        query = self.inline_queries.get(query_id)
+        if query is None or query.answer is not None:
+            raise bad_request("query is too old and response timeout expired or query ID is invalid")
+        query.answer = answer
 
     def chat_action(self, chat: Chat, action: str) -> None:
         """Record a chat action (typing...)."""

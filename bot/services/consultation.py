@@ -246,6 +246,15 @@ class ConsultationService:
             )
             return Reply(send=[Screen(text)])
 
+    async def flooded(self, who: Who) -> Reply:
+        """The resident sent too much too fast: say so, once, politely."""
+        async with self._turn(who) as turn:
+            text = turn.t._(
+                "Doucement 🙂 Vous m’avez envoyé beaucoup de messages d’un coup. Je fais une pause "
+                "d’une minute avec vous ; ensuite, reprenez où vous en étiez, rien n’est perdu."
+            )
+            return Reply(toast=turn.t._("Pause d’une minute"), send=[Screen(text)])
+
     def group_invitation(self, language_code: str | None) -> Screen:
         """Said once when the bot is added to a group or channel; everything else there is ignored."""
         t = self.i18n.guess(language_code)
@@ -255,6 +264,10 @@ class ConsultationService:
                 "réponses restent les vôtres. Écrivez-moi directement pour participer."
             )
         )
+
+    def inline_invitation(self, language_code: str | None) -> str:
+        """The button offered to someone who typed the bot's name in another chat."""
+        return self.i18n.guess(language_code)._("Participer à la consultation en privé")
 
     async def blocked(self, who: Who) -> None:
         """The resident blocked the bot: they are unsubscribed."""

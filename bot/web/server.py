@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from telegram import Update
 
 from bot.application import Fabrique
+from bot.handlers.reading import unreadable
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -36,7 +37,11 @@ def create_web_app(fabrique: Fabrique, *, webhook_secret: str | None) -> web.App
             data = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             return web.Response(status=400, text="not JSON")
-        update = Update.de_json(data, application.bot)
+        try:
+            update = Update.de_json(data, application.bot)
+        except Exception as exc:
+            unreadable(exc, fabrique.metrics)
+            return web.Response(text="dropped")  # acknowledged, so that Telegram does not retry
         await application.update_queue.put(update)
         return web.Response(text="ok")
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
 from bot.storage import Resident
-from tests.dialogs.test_resident_dialog import accept
+from tests.dialogs.test_resident_dialog import accept, answers, first_answer
 from tests.phone import Phone
 from tests.words import words
 
@@ -66,3 +66,83 @@ async def test_a_new_privacy_notice_is_accepted_again_before_anything_new_is_sto
             await session.scalar(select(Resident.consent_version).where(Resident.telegram_id == 9603))
             == "2099-01-01"
         )
+
+
+async def test_an_inline_query_offers_to_talk_privately(sandbox: BotApiSandbox, bot: Fabrique) -> None:
+    sandbox.add_user(9604, "Inès", language_code="en")
+    query = await sandbox.inline_query(9604, "paradoxes")
+    await sandbox.wait_for(lambda: sandbox.inline_answer(query) is not None, timeout=10)
+    answer = sandbox.inline_answer(query)
+    assert answer is not None
+    assert answer["results"] == []
+    assert answer["button"] == {
+        "text": words("en")._("Participer à la consultation en privé"),
+        "start_parameter": "inline",
+    }
+
+
+MESSAGE_KINDS = {
+    "location": {"location": {"latitude": 43.2965, "longitude": 5.3698}},
+    "venue": {
+        "location": {"latitude": 43.2951, "longitude": 5.3745},
+        "venue": {"location": {"latitude": 43.2951, "longitude": 5.3745}, "title": "Vieux-Port",
+                  "address": "Quai du Port, Marseille"},
+    },
+    "contact": {"contact": {"phone_number": "+33600000000", "first_name": "Nadia"}},
+    "poll": {
+        "poll": {"id": "1", "persistent_id": "p1", "allows_revoting": False, "members_only": False, "question": "Tram ou bus ?", "options": [{"text": "Tram", "voter_count": 0, "persistent_id": "o1"},
+                 {"text": "Bus", "voter_count": 0, "persistent_id": "o2"}], "total_voter_count": 0, "is_closed": False,
+                 "is_anonymous": True, "type": "regular", "allows_multiple_answers": False},
+    },
+    "dice": {"dice": {"emoji": "🎲", "value": 4}},
+    "document": {"document": {"file_id": "BQACAgIAAxkBAAE", "file_unique_id": "AgADd", "file_name": "avis.pdf"}},
+    "audio": {"audio": {"file_id": "CQACAgIAAxkBAAE", "file_unique_id": "AgADa", "duration": 60}},
+    "video_note": {"video_note": {"file_id": "DQACAgIAAxkBAAE", "file_unique_id": "AgADn", "length": 240,
+                                  "duration": 5}},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(MESSAGE_KINDS))
+async def test_any_kind_of_message_at_the_wish_gets_a_clear_reply_and_changes_nothing(
+    phone: Callable[..., Phone], bot: Fabrique, kind: str
+) -> None:
+    resident = phone(9605)
+    await accept(resident, t)
+    await resident.tap(t._("Répondre ▶"))
+    await resident.tap("Malika")
+    reply = await resident.send_other(**MESSAGE_KINDS[kind])
+    assert "j’ai besoin d’un texte écrit" in (reply.text or "")
+    reply = await resident.send("Des calanques accessibles à tous, en transports en commun")
+    assert "Question 3 sur 3" in (reply.text or ""), "the dialog goes on from where it was"
+
+
+async def test_right_to_left_text_and_emoji_are_kept_as_written(
+    phone: Callable[..., Phone], bot: Fabrique
+) -> None:
+    resident = phone(9606)
+    await accept(resident, t)
+    wish = "مدينة خضراء للجميع 🌳‍🌍 avec des tramways"
+    await first_answer(resident, t, wish=f"\u200f{wish}\u200b ")
+    stored = await answers(bot)
+    assert stored[-1].wish == wish
+
+
+async def test_invisible_characters_do_not_count_towards_a_wish(
+    phone: Callable[..., Phone], bot: Fabrique
+) -> None:
+    resident = phone(9607)
+    await accept(resident, t)
+    await resident.tap(t._("Répondre ▶"))
+    await resident.tap("Malika")
+    reply = await resident.send("\u200b" * 30 + "ab\u200d\u2060\u200e" * 4)
+    assert "au moins 10 caractères" in (reply.text or "")
+
+
+async def test_an_update_that_cannot_be_read_is_skipped_and_polling_goes_on(
+    phone: Callable[..., Phone], bot: Fabrique, sandbox: BotApiSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    resident = phone(9608)
+    await sandbox.send_message(resident.user_id, poll={"id": "9", "question": "Une question sans options ?"})
+    await accept(resident, t)
+    assert "Une question sans options" not in caplog.text, "nothing a resident sent reaches the logs"
+    assert "unreadable update dropped: TypeError" in caplog.text

@@ -79,6 +79,61 @@ async def test_a_wrong_or_missing_secret_is_rejected_and_nothing_is_handled(
     assert sandbox.bot_messages(9302) == []
 
 
+USER = {"id": 9304, "is_bot": False, "first_name": "Inès", "language_code": "fr"}
+UNASKED_UPDATES = [
+    {"poll": {"id": "5", "persistent_id": "p5", "question": "Tram ?", "options": [], "total_voter_count": 3,
+              "is_closed": True, "is_anonymous": True, "type": "regular", "allows_multiple_answers": False,
+              "allows_revoting": False, "members_only": False}},
+    {"poll_answer": {"poll_id": "5", "user": USER, "option_ids": [0], "option_persistent_ids": ["o1"]}},
+    {"channel_post": {"message_id": 3, "date": 0, "chat": {"id": -1009, "type": "channel", "title": "Infos"},
+                      "text": "Réunion publique jeudi"}},
+    {"message_reaction": {"chat": {"id": 9304, "type": "private"}, "message_id": 1, "date": 0, "user": USER,
+                          "old_reaction": [], "new_reaction": [{"type": "emoji", "emoji": "👍"}]}},
+    {"chosen_inline_result": {"result_id": "1", "from": USER, "query": "x"}},
+    {"chat_join_request": {"chat": {"id": -1009, "type": "channel", "title": "Infos"}, "from": USER,
+                           "user_chat_id": 9304, "date": 0}},
+]  # fmt: skip
+"""Kinds of update the bot does not ask for: should any arrive, they are ignored without error."""
+
+
+async def post_update(url: str, update: dict[str, object]) -> str:
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(f"{url}/telegram", json=update, headers=headers) as answer,
+    ):
+        assert answer.status == 200
+        return await answer.text()
+
+
+def sample(fabrique: Fabrique, name: str) -> float:
+    return fabrique.metrics.registry.get_sample_value(name) or 0.0
+
+
+async def test_update_kinds_the_bot_did_not_ask_for_are_ignored_without_error(
+    hooked: tuple[Fabrique, str], sandbox: BotApiSandbox
+) -> None:
+    fabrique, url = hooked
+    sandbox.add_user(9304, "Inès", language_code="fr")
+    for number, body in enumerate(UNASKED_UPDATES):
+        await post_update(url, {"update_id": 500_000 + number, **body})
+    handled = "fabrique_update_handling_seconds_count"
+    await sandbox.wait_for(lambda: sample(fabrique, handled) == len(UNASKED_UPDATES), timeout=10)
+    assert sample(fabrique, "fabrique_update_errors_total") == 0
+    assert sandbox.bot_messages(9304) == []
+
+
+async def test_an_update_that_cannot_be_read_is_acknowledged_and_dropped(
+    hooked: tuple[Fabrique, str], sandbox: BotApiSandbox
+) -> None:
+    fabrique, url = hooked
+    broken = {"update_id": 600_000, "poll": {"id": "5", "question": "Sans options ni identifiant"}}
+    assert await post_update(url, broken) == "dropped", "Telegram must not retry it forever"
+    assert sample(fabrique, "fabrique_update_errors_total") == 1
+    resident = Phone(sandbox, 9305, "fr")
+    await accept(resident, t)
+
+
 async def test_health_readiness_and_metrics(
     hooked: tuple[Fabrique, str], sandbox: BotApiSandbox, settings: Settings
 ) -> None:
