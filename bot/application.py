@@ -22,6 +22,7 @@ from bot.services.abuse import FloodControl
 from bot.services.broadcasts import BroadcastEngine
 from bot.services.consultation import ConsultationService
 from bot.services.pacing import Pacer
+from bot.services.retention import Retention
 from bot.services.staff import StaffService
 from bot.storage import Database
 from bot.synthesis.service import SynthesisService
@@ -48,6 +49,7 @@ class Fabrique:
     i18n: I18n
     application: Application  # type: ignore[type-arg]
     broadcasts: BroadcastEngine
+    retention: Retention
     metrics: Metrics
 
 
@@ -94,6 +96,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         window=settings.broadcast_window,
         metrics=metrics,
     )
+    retention = Retention(database, clock, settings.retention_until)
     consultation = ConsultationService(database, content, i18n, clock)
     residents = ResidentHandlers(consultation, i18n, metrics, flood)
     staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
@@ -105,12 +108,14 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         await residents.publish_commands(application.bot)
         await staff.publish_commands(application.bot)
         engine.start()
+        retention.start()
 
     async def _stopping() -> None:
+        await retention.stop()
         await engine.stop()
 
     application.add_handler(residents.gate(), group=GATE)
     application.add_handlers(staff.handlers(), group=GROUP)
     application.add_handlers(residents.handlers())
     application.add_error_handler(residents.on_error)
-    return Fabrique(settings, content, database, i18n, application, engine, metrics)
+    return Fabrique(settings, content, database, i18n, application, engine, retention, metrics)

@@ -15,12 +15,13 @@ from typing import TypeVar
 from pythonjsonlogger.json import JsonFormatter
 from tqdm import tqdm
 
-from bot.clock import PARIS
-from bot.config import LANGUAGES, load_settings
+from bot.clock import PARIS, SystemClock
+from bot.config import LANGUAGES, SEE_README, load_settings
 from bot.content import Content, load_content
-from bot.errors import OperatorError
+from bot.errors import ConfigError, OperatorError
 from bot.i18n import I18n
 from bot.sandbox.cli import add_behaviour_arguments
+from bot.services.retention import Purge, Retention
 from bot.storage import Database
 from bot.synthesis.charts import charts
 from bot.synthesis.export import Exporter, ExportFilter
@@ -67,6 +68,24 @@ def _db_upgrade(_args: argparse.Namespace) -> None:
 
     asyncio.run(upgrade())
     print("ok: database schema is up to date")
+
+
+def _purge(_args: argparse.Namespace) -> None:
+    settings = load_settings()
+    if settings.retention_until is None:
+        raise ConfigError(
+            f"RETENTION_UNTIL is not set: the last day answers stay linked to residents ({SEE_README})"
+        )
+    until = settings.retention_until
+
+    async def work(database: Database, _content: Content) -> Purge | None:
+        return await Retention(database, SystemClock(), until).purge_if_due()
+
+    done = _with_database(work)
+    if done is None:
+        print(f"nothing to do: answers stay linked to residents until the end of {until} (Paris time)")
+        return
+    print(f"ok: answers unlinked from their residents: {done.unlinked}; dialog states deleted: {done.drafts}")
 
 
 def _moment(text: str, *, end: bool = False) -> datetime:
@@ -166,6 +185,10 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate configuration and content").set_defaults(func=_check)
     db = commands.add_parser("db", help="database tasks").add_subparsers(dest="task", required=True)
     db.add_parser("upgrade", help="apply database migrations").set_defaults(func=_db_upgrade)
+    purge = commands.add_parser(
+        "purge", help="unlink answers from residents once RETENTION_UNTIL has passed (the bot does it hourly)"
+    )
+    purge.set_defaults(func=_purge)
     export = commands.add_parser("export", help="export confirmed answers (CSV or JSON lines)")
     export.add_argument("path", help="the file to write, e.g. answers.csv")
     export.add_argument("--since", type=_moment, help="from this date (Paris time, YYYY-MM-DD)")

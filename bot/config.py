@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -34,6 +35,7 @@ class Settings(BaseSettings):
     broadcast_lease_seconds: float = Field(default=15.0, gt=0)
     broadcast_window: int = Field(default=1, ge=1, le=100)
     max_concurrent_updates: int = Field(default=256, ge=1, le=10_000)
+    retention_until: date | None = None
     flood_limit: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
     flood_pause_seconds: float = Field(default=60.0, ge=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -108,6 +109,18 @@ async def running(settings: Settings, clock: FixedClock) -> AsyncIterator[Fabriq
 async def bot(settings: Settings, clock: FixedClock) -> AsyncIterator[Fabrique]:
     async with running(settings, clock) as fabrique:
         yield fabrique
+
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def fabrique_bot(bot: Fabrique, tmp_path: Path) -> Cli:
+    """``fabrique-bot …`` as an operator runs it, on the running bot's database; keyword
+    arguments are more environment variables."""
+    from tests.test_cli import cli
+
+    return lambda *args, **variables: cli(tmp_path, *args, DATABASE_URL=bot.settings.database, **variables)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,6 +65,11 @@ class DialogRepository:
             self._session.add(state)
         return state
 
+    async def delete_untouched_since(self, cutoff: datetime) -> int:
+        """Delete the dialog states (and their drafts) nobody has used since ``cutoff``."""
+        result = await self._session.execute(delete(DialogState).where(DialogState.updated_at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 class AnswerRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -78,6 +83,13 @@ class AnswerRepository:
             .order_by(Answer.submitted_at.desc(), Answer.id.desc())
         )
         return list((await self._session.scalars(query)).all())
+
+    async def unlink_all(self) -> int:
+        """Cut every answer's link to its resident; the number of answers that had one."""
+        result = await self._session.execute(
+            update(Answer).where(Answer.resident_id.is_not(None)).values(resident_id=None)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def save(self, answer: Answer) -> Answer:
         """Store an answer, replacing the resident's earlier answer to the same paradox."""
@@ -121,3 +133,8 @@ async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> s
     stored = await session.get(AppSecret, name, populate_existing=True)
     assert stored is not None
     return stored.value
+
+
+async def destroy_secret(session: AsyncSession, name: str) -> None:
+    """Delete a secret: whatever was derived from it can no longer be recomputed."""
+    await session.execute(delete(AppSecret).where(AppSecret.name == name))

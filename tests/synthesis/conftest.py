@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.application import Fabrique
 from bot.storage import Answer, Database, Resident
-from tests.test_cli import cli
 
-Cli = Callable[..., subprocess.CompletedProcess[str]]
 ORDER = "fraternite,innovation,authenticite,ouverture,responsabilite"
 _telegram_ids = itertools.count(700_000)
 
@@ -59,9 +54,3 @@ async def write(database: Database, *answers: Given) -> None:
                        persona_id=given.persona, wish=given.wish, ranking=given.ranking, language="fr",
                        source=given.source, consent_version="v", submitted_at=moment)
             )  # fmt: skip
-
-
-@pytest.fixture
-def fabrique_bot(bot: Fabrique, tmp_path: Path) -> Cli:
-    """``fabrique-bot …`` as an operator runs it, on the running bot's database."""
-    return lambda *args: cli(tmp_path, *args, DATABASE_URL=bot.settings.database)

@@ -12,10 +12,10 @@ from pathlib import Path
 from bot.application import Fabrique
 from bot.privacy import NOTICE_VERSION
 from bot.sandbox import BotApiSandbox
+from tests.conftest import Cli
 from tests.dialogs.test_resident_dialog import accept
 from tests.phone import Phone
 from tests.services.test_broadcasts import STAFF
-from tests.synthesis.conftest import Cli
 from tests.words import words
 
 t = words("fr")

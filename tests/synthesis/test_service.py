@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
+from tests.conftest import Cli
 from tests.phone import Phone
 from tests.services.test_broadcasts import STAFF
-from tests.synthesis.conftest import Cli
 from tests.synthesis.test_export import answer
 
 
