@@ -83,6 +83,7 @@ async def test_a_flooding_resident_is_paused_politely_while_others_carry_on(
     await sandbox.wait_for(lambda: flooded(bot) == 19, timeout=10)
     await sandbox.send_text(flooder.user_id, "/help")
     await sandbox.wait_for(lambda: flooded(bot) == 20, timeout=10)
+    await sandbox.wait_for(lambda: any(PAUSE_NOTICE in (m.text or "") for m in flooder.messages), timeout=10)
     clock.moment += timedelta(minutes=1)
     await sandbox.send_text(flooder.user_id, "/help")
     # Each resident's updates are handled in order: once this is answered, all earlier ones were.

@@ -101,5 +101,6 @@ async def test_purge_from_the_command_line(
     assert "nothing to do" in early.stdout
     assert await links(bot) != [None]
     done = fabrique_bot("purge", RETENTION_UNTIL="2017-04-30")
+    assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok: answers unlinked from their residents: 1; dialog states deleted: 1"
     assert await links(bot) == [None]
