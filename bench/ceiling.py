@@ -22,16 +22,19 @@ import time
 
 import aiohttp
 from telegram import Bot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from throughput import free_port  # bench/ is on the path when run as a script
 
+from bot.handlers.transport import AiohttpRequest
 from bot.sandbox.sandbox import DEFAULT_TOKEN
 
 CHATS = 1000
 FIRST_ID = 6_000_000
 
 
-async def measure(calls: int, concurrency: int, latency: float) -> dict[str, float | int]:
+async def measure(
+    calls: int, concurrency: int, latency: float, pool: int, transport: str
+) -> dict[str, float | int | str]:
     port = free_port()
     sandbox = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.sandbox", "--port", str(port), "--latency", str(latency),
@@ -46,7 +49,11 @@ async def measure(calls: int, concurrency: int, latency: float) -> dict[str, flo
                 user = {"user_id": FIRST_ID + i, "first_name": f"R{i}", "language_code": "fr"}
                 async with client.post(f"{url}/sandbox/users", json=user) as answer:
                     answer.raise_for_status()
-        request = HTTPXRequest(connection_pool_size=concurrency, pool_timeout=30.0)
+        request: BaseRequest = (
+            HTTPXRequest(connection_pool_size=pool, pool_timeout=30.0)
+            if transport == "httpx"
+            else AiohttpRequest(pool)
+        )
         bot = Bot(DEFAULT_TOKEN, base_url=f"{url}/bot", request=request)
         async with bot:
             remaining = iter(range(calls))
@@ -64,6 +71,8 @@ async def measure(calls: int, concurrency: int, latency: float) -> dict[str, flo
     return {
         "calls": calls,
         "concurrency": concurrency,
+        "transport": transport,
+        "connection_pool": pool,
         "latency_s": latency,
         "calls_per_s": round(calls / elapsed, 1),
         "updates_per_s_at_most": round(calls / elapsed / 4, 1),
@@ -77,8 +86,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every Bot API call")
+    parser.add_argument("--pool", type=int, nargs="+", default=[256, 16], help="connection pool sizes")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(measure(args.calls, args.concurrency, args.latency))))
+    for transport in ("httpx", "aiohttp"):
+        for pool in args.pool:
+            result = measure(args.calls, args.concurrency, args.latency, pool, transport)
+            print(json.dumps(asyncio.run(result)))
     python = f"{platform.python_implementation()} {platform.python_version()}"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {python}")
 

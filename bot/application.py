@@ -16,6 +16,7 @@ from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
 from bot.handlers.reading import ReadableUpdates
 from bot.handlers.resident import GATE, ResidentHandlers
 from bot.handlers.staff import GROUP, StaffHandlers
+from bot.handlers.transport import AiohttpRequest
 from bot.i18n import I18n
 from bot.metrics import Metrics
 from bot.services.abuse import FloodControl
@@ -77,9 +78,8 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         .rate_limiter(FloodGate(pacer))
         .concurrent_updates(PerResidentOrder(settings.max_concurrent_updates, metrics, flood))
         .update_queue(BoundedUpdateQueue(settings.max_concurrent_updates))
-        .connection_pool_size(settings.max_concurrent_updates)
+        .request(AiohttpRequest(settings.max_concurrent_updates))
         .get_updates_request(ReadableUpdates(metrics))
-        .pool_timeout(30.0)
         .post_init(lambda _app: _started())
         .post_stop(lambda _app: _stopping())
         .post_shutdown(lambda _app: database.close())

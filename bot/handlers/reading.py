@@ -12,8 +12,8 @@ import logging
 from typing import Any
 
 from telegram import Update
-from telegram.request import HTTPXRequest
 
+from bot.handlers.transport import AiohttpRequest
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -25,12 +25,12 @@ def unreadable(exc: Exception, metrics: Metrics) -> None:
     log.error("unreadable update dropped: %s", type(exc).__name__)
 
 
-class ReadableUpdates(HTTPXRequest):
+class ReadableUpdates(AiohttpRequest):
     """The connection for ``getUpdates``: it replaces an unreadable update with a bare one
     carrying only its id, so that polling confirms it and moves on."""
 
     def __init__(self, metrics: Metrics) -> None:
-        super().__init__(connection_pool_size=1)
+        super().__init__(1)
         self._metrics = metrics
 
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
