@@ -7,7 +7,7 @@ calls per second. Each resident update costs Fabrique about three such calls (an
 button, clear the old keyboard, send the next screen) and the simulated resident one more
 (its action), so updates per second cannot exceed a quarter of this figure on the same cores.
 
-    python bench/ceiling.py --calls 20000 --concurrency 256
+    python bench/ceiling.py --calls 5000 --concurrency 256
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--calls", type=int, default=20_000)
+    parser.add_argument("--calls", type=int, default=5_000)
     parser.add_argument("--concurrency", type=int, default=256)
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every Bot API call")
     parser.add_argument("--pool", type=int, nargs="+", default=[256, 16], help="connection pool sizes")
