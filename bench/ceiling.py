@@ -17,13 +17,11 @@ import asyncio
 import json
 import os
 import platform
-import sys
 import time
 
-import aiohttp
 from telegram import Bot
 from telegram.request import BaseRequest, HTTPXRequest
-from throughput import free_port  # bench/ is on the path when run as a script
+from throughput import sandbox_with_residents  # bench/ is on the path when run as a script
 
 from bot.handlers.transport import AiohttpRequest
 from bot.sandbox.sandbox import DEFAULT_TOKEN
@@ -35,20 +33,7 @@ FIRST_ID = 6_000_000
 async def measure(
     calls: int, concurrency: int, latency: float, pool: int, transport: str
 ) -> dict[str, float | int | str]:
-    port = free_port()
-    sandbox = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.sandbox", "--port", str(port), "--latency", str(latency),
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert sandbox.stdout is not None
-    await sandbox.stdout.readline()  # it listens
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as client:
-            for i in range(CHATS):
-                user = {"user_id": FIRST_ID + i, "first_name": f"R{i}", "language_code": "fr"}
-                async with client.post(f"{url}/sandbox/users", json=user) as answer:
-                    answer.raise_for_status()
+    async with sandbox_with_residents(latency, FIRST_ID, CHATS) as url:
         request: BaseRequest = (
             HTTPXRequest(connection_pool_size=pool, pool_timeout=30.0)
             if transport == "httpx"
@@ -65,9 +50,6 @@ async def measure(
             started = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
             elapsed = time.perf_counter() - started
-    finally:
-        sandbox.terminate()
-        await sandbox.wait()
     return {
         "calls": calls,
         "concurrency": concurrency,

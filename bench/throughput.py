@@ -25,6 +25,8 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +122,10 @@ async def drive(url: str, count: int) -> dict[str, float]:
     }
 
 
-async def run_case(
-    name: str, command: list[str], env: dict[str, str], count: int, latency: float
-) -> dict[str, Any]:
+@asynccontextmanager
+async def sandbox_with_residents(latency: float, first_id: int, count: int) -> AsyncIterator[str]:
+    """The local Bot API server in its own process, adding ``latency`` to every call, with
+    ``count`` residents from ``first_id``; its URL."""
     port = free_port()
     sandbox = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.sandbox", "--port", str(port), "--latency", str(latency),
@@ -131,30 +134,39 @@ async def run_case(
     assert sandbox.stdout is not None
     await sandbox.stdout.readline()  # it listens
     url = f"http://127.0.0.1:{port}"
-    bot = None
     try:
         async with aiohttp.ClientSession() as client:
             for i in range(count):
-                user = {"user_id": FIRST_ID + i, "first_name": f"R{i}", "language_code": "fr"}
+                user = {"user_id": first_id + i, "first_name": f"R{i}", "language_code": "fr"}
                 async with client.post(f"{url}/sandbox/users", json=user) as answer:
                     answer.raise_for_status()
-            wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. a profiler
-            bot = await asyncio.create_subprocess_exec(
-                *(part.replace("{api}", url) for part in wrap + command),
-                env={key: value.replace("{api}", url) for key, value in env.items()},
-                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            while True:  # the bot is up once it long-polls
-                async with client.get(f"{url}/sandbox/updates") as answer:
-                    if (await answer.json()).get("long_polling"):
-                        break
-                await asyncio.sleep(0.2)
-        return {"case": name, **await drive(url, count)}
+        yield url
     finally:
-        for process in (bot, sandbox):
-            if process is not None:
-                process.terminate()
-                await process.wait()
+        sandbox.terminate()
+        await sandbox.wait()
+
+
+async def run_case(
+    name: str, command: list[str], env: dict[str, str], count: int, latency: float
+) -> dict[str, Any]:
+    async with sandbox_with_residents(latency, FIRST_ID, count) as url:
+        wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. a profiler
+        bot = await asyncio.create_subprocess_exec(
+            *(part.replace("{api}", url) for part in wrap + command),
+            env={key: value.replace("{api}", url) for key, value in env.items()},
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            async with aiohttp.ClientSession() as client:
+                while True:  # the bot is up once it long-polls
+                    async with client.get(f"{url}/sandbox/updates") as answer:
+                        if (await answer.json()).get("long_polling"):
+                            break
+                    await asyncio.sleep(0.2)
+            return {"case": name, **await drive(url, count)}
+        finally:
+            bot.terminate()
+            await bot.wait()
 
 
 async def main_async(count: int, latency: float, postgres: str | None) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from sqlalchemy import select, text
 from bot.application import Fabrique
 from bot.config import Settings
 from bot.content import load_content
-from bot.dialogs.steps import WISH_MAX, WISH_MIN, _visible
+from bot.dialogs.steps import WISH_MAX, WISH_MIN, visible_length
 from bot.personas import NO_PERSONA
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer, Resident
@@ -168,6 +168,48 @@ def latest_buttons(run: Run, resident: int) -> tuple[int, list[dict[str, str]]] 
     return None
 
 
+def asks_for_a_wish(run: Run, resident: int) -> bool:
+    latest = run.sandbox.bot_messages(resident)[-1:]
+    return bool(latest) and any(ask in (latest[0].text or "") for ask in ASKS_FOR_A_WISH)
+
+
+def press_target(run: Run, resident: int, action: Action) -> tuple[int, str] | None:
+    """The message and callback data an action presses, when it presses a button."""
+    shown = latest_buttons(run, resident)
+    if shown is None:
+        return None
+    message_id, buttons = shown
+    match action:
+        case Press(index):
+            return message_id, buttons[index % len(buttons)]["callback_data"]
+        case Forged(data):
+            return message_id, data
+        case Progress() if not asks_for_a_wish(run, resident):
+            forward = [b for b in buttons if b["text"] in FORWARD]
+            return (message_id, forward[0]["callback_data"]) if forward else None
+    return None
+
+
+async def send(run: Run, resident: int, action: Action) -> bool:
+    """Send the message an action sends, if any; whether one was sent."""
+    sandbox = run.sandbox
+    match action:
+        case Typed(written):
+            await sandbox.send_text(resident, written)
+        case Other(kind):
+            await sandbox.send_message(resident, **MESSAGE_KINDS[kind])
+        case Edit(written):
+            mine = [m for m in sandbox.messages(resident) if not m.from_bot and m.text]
+            if not mine:
+                return False
+            await sandbox.edit_text(resident, mine[-1].message_id, written)
+        case Progress(wish) if asks_for_a_wish(run, resident):
+            await sandbox.send_text(resident, wish)
+        case _:
+            return False
+    return True
+
+
 async def play_round(run: Run, round_: dict[int, list[Action]]) -> None:
     sandbox = run.sandbox
     expected: dict[int, int] = {}
@@ -178,49 +220,14 @@ async def play_round(run: Run, round_: dict[int, list[Action]]) -> None:
             continue
         expected[resident] = text_replies(run, resident)
         for action in burst:
-            match action:
-                case Typed(written):
-                    await sandbox.send_text(resident, written)
-                case Other(kind):
-                    await sandbox.send_message(resident, **MESSAGE_KINDS[kind])
-                case Edit(written):
-                    mine = [m for m in sandbox.messages(resident) if not m.from_bot and m.text]
-                    if not mine:
-                        continue
-                    await sandbox.edit_text(resident, mine[-1].message_id, written)
-                case Progress(wish):
-                    shown = latest_buttons(run, resident)
-                    latest = sandbox.bot_messages(resident)[-1:]
-                    forward = [b for b in shown[1] if b["text"] in FORWARD] if shown else []
-                    if latest and any(ask in (latest[0].text or "") for ask in ASKS_FOR_A_WISH):
-                        await sandbox.send_text(resident, wish)
-                    elif shown is not None and forward:
-                        pressing.append(resident)
-                        queries.append(await sandbox.press(resident, shown[0], forward[0]["callback_data"]))
-                        run.updates += 1
-                        continue
-                    else:
-                        continue
-                case Press(index):
-                    shown = latest_buttons(run, resident)
-                    if shown is None:
-                        continue
-                    message_id, buttons = shown
-                    button = buttons[index % len(buttons)]
-                    pressing.append(resident)
-                    queries.append(await sandbox.press(resident, message_id, button["callback_data"]))
-                    run.updates += 1
-                    continue
-                case Forged(data):
-                    shown = latest_buttons(run, resident)
-                    if shown is None:
-                        continue
-                    pressing.append(resident)
-                    queries.append(await sandbox.press(resident, shown[0], data))
-                    run.updates += 1
-                    continue
-            expected[resident] += 1
-            run.updates += 1
+            target = press_target(run, resident, action)
+            if target is not None:
+                pressing.append(resident)
+                queries.append(await sandbox.press(resident, *target))
+                run.updates += 1
+            elif await send(run, resident, action):
+                expected[resident] += 1
+                run.updates += 1
     await sandbox.wait_for(lambda: not sandbox.pending_updates and sandbox.updates.long_polling, timeout=30)
     await asyncio.wait_for(run.fabrique.application.update_queue.join(), timeout=30)
 
@@ -243,7 +250,7 @@ async def check_storage(run: Run, pressing: list[int]) -> None:
         for answer in (await session.scalars(select(Answer))).all():
             assert content.paradox(answer.paradox_id) is not None
             assert answer.persona_id == NO_PERSONA or content.persona(answer.persona_id) is not None
-            assert len(_visible(answer.wish)) >= WISH_MIN and len(answer.wish) <= WISH_MAX
+            assert visible_length(answer.wish) >= WISH_MIN and len(answer.wish) <= WISH_MAX
             assert sorted(answer.ranking.split(",")) == values
         for resident in pressing:
             latest = await session.scalar(

@@ -141,9 +141,9 @@ def _invisible(character: str) -> bool:
     return character.isspace() or unicodedata.category(character) == "Cf"
 
 
-def _visible(text: str) -> str:
-    """The text without its format characters, for counting what a reader sees."""
-    return "".join(c for c in text if unicodedata.category(c) != "Cf")
+def visible_length(text: str) -> int:
+    """How many characters a reader sees: format characters (zero-width…) do not count."""
+    return sum(1 for c in text if unicodedata.category(c) != "Cf")
 
 
 def paradox_heading(ctx: DialogContext, paradox: Paradox) -> str:
@@ -342,7 +342,7 @@ class WishStep(Step):
 
     def on_text(self, ctx: DialogContext, text: str) -> Move:
         wish = plain_wish(text)
-        if len(_visible(wish)) < WISH_MIN:
+        if visible_length(wish) < WISH_MIN:
             return Reject(
                 ctx.t._(
                     "C’est un peu court : écrivez au moins {min} caractères pour décrire "
