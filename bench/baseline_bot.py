@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -37,7 +37,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 async def tapped(update: Update, text: str, *labels: str) -> None:
     query = update.callback_query
-    assert query is not None and query.message is not None
+    assert query is not None and isinstance(query.message, Message)
     await query.answer()
     await query.edit_message_reply_markup(None)
     await query.message.reply_text(text, reply_markup=keyboard(*labels) if labels else None)

@@ -83,7 +83,7 @@ async def run(subscribers: int, rate: float, limit: int, window: int) -> dict[st
     try:
         with tempfile.TemporaryDirectory() as folder:
             settings = Settings(
-                _env_file=None,  # type: ignore[call-arg]
+                _env_file=None,
                 telegram_bot_token=DEFAULT_TOKEN,
                 telegram_api_url=url,
                 data_dir=Path(folder),

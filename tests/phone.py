@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.sandbox import BotApiSandbox
 from bot.sandbox.models import Message
 
@@ -42,7 +44,7 @@ class Phone:
         await self.sandbox.send_text(self.user_id, text)
         return await self._until_new_message(before)
 
-    async def send_other(self, **content: object) -> Message:
+    async def send_other(self, **content: Any) -> Message:
         """Send a message without text (sticker, photo, voice…); returns the bot's reply."""
         before = len(self.messages)
         await self.sandbox.send_message(self.user_id, **content)
@@ -81,7 +83,7 @@ class Phone:
     def toast(self, query: str) -> str | None:
         answer = self.sandbox.callback_answer(query)
         assert answer is not None
-        return answer.text if hasattr(answer, "text") else answer.get("text")  # type: ignore[union-attr]
+        return answer.text
 
     async def _press(self, label: str, on: Message | None) -> str:
         message = on or self._holding(label)

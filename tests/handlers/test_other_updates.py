@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -81,7 +82,7 @@ async def test_an_inline_query_offers_to_talk_privately(sandbox: BotApiSandbox, 
     }
 
 
-MESSAGE_KINDS = {
+MESSAGE_KINDS: dict[str, dict[str, Any]] = {
     "location": {"location": {"latitude": 43.2965, "longitude": 5.3698}},
     "venue": {
         "location": {"latitude": 43.2951, "longitude": 5.3745},

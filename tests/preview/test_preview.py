@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 try:
-    from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+    from playwright.async_api import Browser, Locator, Page, ViewportSize, async_playwright, expect
 except ImportError:  # pragma: no cover - only where playwright is not installed
-    async_playwright = None
+    async_playwright = None  # type: ignore[assignment]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 STARTUP_SECONDS = 30.0
 WAIT_MS = 15_000
 OPEN_LINE = re.compile(r"open (http://[^\s/]+)/")

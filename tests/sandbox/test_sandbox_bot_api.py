@@ -22,6 +22,7 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.sandbox import BotApiSandbox
+from tests.sandbox.conftest import RawApi
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -45,7 +46,7 @@ async def test_get_me(bot: Bot, sandbox: BotApiSandbox) -> None:
     assert sandbox.api_calls[-1].method == "getMe"
 
 
-async def test_token_and_method_errors(raw, sandbox: BotApiSandbox) -> None:
+async def test_token_and_method_errors(raw: RawApi, sandbox: BotApiSandbox) -> None:
     assert await raw("getMe", token="123456:WRONG") == (
         401,
         {"ok": False, "error_code": 401, "description": "Unauthorized"},
@@ -200,7 +201,7 @@ async def test_formatting_errors(bot: Bot, sandbox: BotApiSandbox, alice: int) -
     ],
 )
 async def test_inline_keyboard_errors(
-    raw,
+    raw: RawApi,
     sandbox: BotApiSandbox,
     alice: int,
     button: dict[str, str],

@@ -9,10 +9,11 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter
 
 from bot.sandbox import BotApiSandbox
+from tests.sandbox.conftest import RawApi
 
 
 @pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
-async def test_too_many_requests(bot: Bot, sandbox: BotApiSandbox, alice: int, raw) -> None:
+async def test_too_many_requests(bot: Bot, sandbox: BotApiSandbox, alice: int, raw: RawApi) -> None:
     sandbox.faults.too_many_requests("sendMessage", retry_after=3, times=2)
     assert await raw("sendMessage", chat_id=alice, text="x") == (
         429,
@@ -30,7 +31,9 @@ async def test_too_many_requests(bot: Bot, sandbox: BotApiSandbox, alice: int, r
     assert [c.error_code for c in sandbox.api_calls] == [None, 429, 429, None]  # getMe first
 
 
-async def test_server_errors_only_hit_their_method(bot: Bot, sandbox: BotApiSandbox, alice: int, raw) -> None:
+async def test_server_errors_only_hit_their_method(
+    bot: Bot, sandbox: BotApiSandbox, alice: int, raw: RawApi
+) -> None:
     sandbox.faults.server_error("SENDMESSAGE")
     await bot.get_me()
     assert await raw("sendMessage", chat_id=alice, text="x") == (

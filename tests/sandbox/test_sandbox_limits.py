@@ -15,6 +15,7 @@ from telegram.error import Forbidden, RetryAfter
 
 from bot.sandbox import BotApiSandbox, FloodLimits, FloodRefusal
 from bot.sandbox.limits import FloodControl, FloodTarget
+from tests.sandbox.conftest import RawApi
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:telegram.warnings.PTBDeprecationWarning")
 
@@ -58,15 +59,15 @@ def seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def refused(bot: Bot, chat_id: int | str, **kwargs: bool) -> float:
+async def refused(bot: Bot, chat_id: int | str, *, allow_paid_broadcast: bool = False) -> float:
     """Send and expect flood control's 429; return retry_after in seconds."""
     with pytest.raises(RetryAfter) as caught:
-        await bot.send_message(chat_id, "trop", **kwargs)
+        await bot.send_message(chat_id, "trop", allow_paid_broadcast=allow_paid_broadcast)
     return seconds(caught.value)
 
 
 async def test_overall_limit_refuses_with_retry_after(
-    sandbox: BotApiSandbox, bot: Bot, clock: FakeClock, raw
+    sandbox: BotApiSandbox, bot: Bot, clock: FakeClock, raw: RawApi
 ) -> None:
     users = add_users(sandbox, 31)
     for user_id in users[:30]:

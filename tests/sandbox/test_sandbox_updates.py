@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from telegram.ext import (
 )
 
 from bot.sandbox import BotApiSandbox
+from tests.sandbox.conftest import RawApi
 
 
 async def test_offsets_and_limit(bot: Bot, sandbox: BotApiSandbox, alice: int) -> None:
@@ -49,10 +51,10 @@ async def test_long_poll_wakes_up_on_a_new_update(bot: Bot, sandbox: BotApiSandb
 
 
 async def test_long_poll_times_out_empty(bot: Bot) -> None:
-    assert await bot.get_updates(timeout=0.1) == ()
+    assert await bot.get_updates(timeout=timedelta(seconds=0.1)) == ()
 
 
-async def test_a_newer_poll_terminates_the_older(bot: Bot, sandbox: BotApiSandbox, raw) -> None:
+async def test_a_newer_poll_terminates_the_older(bot: Bot, sandbox: BotApiSandbox, raw: RawApi) -> None:
     older = asyncio.create_task(bot.get_updates(timeout=30))
     await sandbox.wait_for(lambda: sandbox.updates.long_polling)
     assert await raw("getUpdates") == (200, {"ok": True, "result": []})

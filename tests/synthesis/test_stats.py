@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.content import load_content
 from bot.storage import Database
 from bot.synthesis.stats import SMALL_GROUP, as_text, compute, tables
@@ -11,7 +13,7 @@ from tests.words import words
 CONTENT = load_content()
 
 
-async def add_answers(database: Database, answers: list[tuple[str, str, str, str | None]]) -> None:
+async def add_answers(database: Database, answers: Sequence[tuple[str, str, str, str | None]]) -> None:
     """One resident per answer: (paradox, persona, ranking, source)."""
     await write(database, *(Given(persona=persona, paradox=paradox, ranking=ranking, source=source, day=9 + i % 2)
                             for i, (paradox, persona, ranking, source) in enumerate(answers)))  # fmt: skip
