@@ -18,6 +18,7 @@ from bot.handlers.resident import GATE, ResidentHandlers
 from bot.handlers.staff import GROUP, StaffHandlers
 from bot.handlers.transport import AiohttpRequest
 from bot.i18n import I18n
+from bot.logs import keep_residents_out_of_logs
 from bot.metrics import Metrics
 from bot.services.abuse import FloodControl
 from bot.services.broadcasts import BroadcastEngine
@@ -56,6 +57,7 @@ class Fabrique:
 
 def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     """Load and validate everything, then wire the handlers; raises OperatorError on mistakes."""
+    keep_residents_out_of_logs()
     clock = clock or SystemClock()
     content = load_content(settings.content_dir)
     i18n = I18n(settings.default_language)

@@ -6,29 +6,45 @@ import argparse
 import asyncio
 import errno
 import logging
+import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from pythonjsonlogger.json import JsonFormatter
 from tqdm import tqdm
 
 from bot.clock import PARIS, SystemClock
-from bot.config import LANGUAGES, SEE_README, load_settings
+from bot.config import LANGUAGES, SEE_README, Settings, load_settings
 from bot.content import Content, load_content
 from bot.errors import ConfigError, OperatorError
 from bot.i18n import I18n
+from bot.logs import keep_residents_out_of_logs
 from bot.sandbox.cli import add_behaviour_arguments
 from bot.services.retention import Purge, Retention
 from bot.storage import Database
+from bot.storage.database import Schema
 from bot.synthesis.charts import charts
 from bot.synthesis.export import Exporter, ExportFilter
 from bot.synthesis.report import render_html, sample_wishes
 from bot.synthesis.stats import as_text, compute, tables
 
 T = TypeVar("T")
+LISTEN_ERRORS = (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
+
+
+@contextmanager
+def _listening(hint: str) -> Iterator[None]:
+    """A port that cannot be listened on, as one line."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in LISTEN_ERRORS:
+            raise
+        raise OperatorError(f"cannot listen for HTTP: {exc.strerror} ({hint})") from None
 
 
 def _run(args: argparse.Namespace) -> None:
@@ -38,31 +54,70 @@ def _run(args: argparse.Namespace) -> None:
     from bot.runtime import serve
 
     settings = load_settings()
-    try:
+    with _listening("change WEB_PORT or --port"):
         if settings.telegram_bot_token is None:
             asyncio.run(run_preview(settings, port=args.port))
         else:
             asyncio.run(serve(build(settings)))
-    except OSError as exc:
-        if exc.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
-            raise
-        raise OperatorError(f"cannot listen for HTTP: {exc.strerror} (change WEB_PORT or --port)") from None
 
 
-def _check(_args: argparse.Namespace) -> None:
+def _check(_args: argparse.Namespace) -> int:
+    """The content, the database and (with a token) the bot, each on its own line."""
     settings = load_settings()
+    failed = False
+    for part in (_check_content, _check_database, _check_bot):
+        try:
+            print(part(settings))
+        except OperatorError as exc:
+            _fail(exc)
+            failed = True
+    return 2 if failed else 0
+
+
+def _check_content(settings: Settings) -> str:
     content = load_content(settings.content_dir)
-    print(
+    return (
         f"ok: {len(content.paradoxes)} paradoxes, {len(content.personas)} personas, "
         f"{len(content.values)} values, {len(content.stages)} stages"
     )
+
+
+def _check_database(settings: Settings) -> str:
+    async def schema() -> tuple[Schema, str]:
+        database = Database(settings.database)
+        try:
+            with database.reported():
+                return await database.schema(), database.location
+        finally:
+            await database.close()
+
+    state, where = asyncio.run(schema())
+    if state is Schema.ABSENT:
+        return f"ok: no database at {where} yet: `fabrique-bot run` creates it"
+    if state is Schema.EMPTY:
+        return f"ok: database at {where}, no tables yet: `fabrique-bot run` creates them"
+    if state is Schema.OTHER:
+        return f"ok: database at {where}, schema not at this version's: `fabrique-bot run` upgrades it"
+    return f"ok: database at {where}, schema up to date"
+
+
+def _check_bot(settings: Settings) -> str:
+    from bot.runtime import who_am_i
+
+    if settings.telegram_bot_token is None:
+        return (
+            "skipped: Telegram (TELEGRAM_BOT_TOKEN is not set: `fabrique-bot run` starts the phone preview)"
+        )
+    me = asyncio.run(who_am_i(settings.telegram_bot_token, settings.telegram_api_url))
+    return f"ok: bot @{me.username} at {settings.telegram_api_url}"
 
 
 def _db_upgrade(_args: argparse.Namespace) -> None:
     async def upgrade() -> None:
         database = Database(load_settings().database)
         try:
-            await database.upgrade()
+            with database.reported():
+                await database.upgrade()
         finally:
             await database.close()
 
@@ -108,9 +163,9 @@ def _export(args: argparse.Namespace) -> None:
         raise OperatorError(f"--paradox {args.paradox}: no such paradox (known: {known})")
     where = ExportFilter(args.since, args.until, args.paradox)
     encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
-    with open(args.path, "w", encoding=encoding, newline="") as out:
 
-        async def work(database: Database, content: Content) -> int:
+    async def work(database: Database, content: Content) -> int:
+        with _create(args.path, encoding) as out:  # once the database is known to be there
             exporter = Exporter(database, content)
             total = await exporter.count(where)
             with tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar:
@@ -118,24 +173,55 @@ def _export(args: argparse.Namespace) -> None:
                     out, where, fmt=args.format, delimiter=args.delimiter, progress=bar.update
                 )
 
-        count = _with_database(work)
+    count = _with_database(work)
     print(f"ok: {count} answers written to {args.path}")
 
 
+@contextmanager
+def _writable(path: str | Path) -> Iterator[None]:
+    """A file or folder the operator named that cannot be written, as one line."""
+    try:
+        yield
+    except OSError as exc:
+        raise OperatorError(
+            f"cannot write {Path(path).absolute()}: {exc.strerror} "
+            "(choose a folder that exists and you can write)"
+        ) from None
+
+
+def _create(path: str, encoding: str) -> TextIO:
+    with _writable(path):
+        return open(path, "w", encoding=encoding, newline="")
+
+
 def _with_database(work: Callable[[Database, Content], Awaitable[T]]) -> T:
-    """Run ``work`` on the configured database (brought up to date) and content."""
+    """Run ``work`` on the bot's database and content. The database must exist, at this
+    version's schema: a command that reads it never creates one (``run`` and ``db upgrade`` do)."""
     settings = load_settings()
     content = load_content(settings.content_dir)
 
     async def run() -> T:
         database = Database(settings.database)
         try:
-            await database.upgrade()
-            return await work(database, content)
+            with database.reported():
+                _require_schema(await database.schema(), database.location, settings)
+                return await work(database, content)
         finally:
             await database.close()
 
     return asyncio.run(run())
+
+
+def _require_schema(state: Schema, where: str, settings: Settings) -> None:
+    elsewhere = "DATABASE_URL" if settings.database_url else "DATA_DIR (or DATABASE_URL)"
+    if state is Schema.ABSENT:
+        raise OperatorError(f"no database at {where}: set {elsewhere} to the bot's database")
+    if state is Schema.EMPTY:
+        raise OperatorError(f"the database at {where} has no tables: set {elsewhere} to the bot's database")
+    if state is Schema.OTHER:
+        raise OperatorError(
+            f"the database at {where} is not at this version's schema: run `fabrique-bot db upgrade` first"
+        )
 
 
 def _stats(args: argparse.Namespace) -> None:
@@ -150,10 +236,11 @@ def _stats(args: argparse.Namespace) -> None:
     print(text)
     if args.charts:
         folder = Path(args.charts)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, image in images:
-            (folder / name).write_bytes(image)
-            print(f"chart: {folder / name}")
+        with _writable(folder):
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, image in images:
+                (folder / name).write_bytes(image)
+                print(f"chart: {folder / name}")
 
 
 def _report(args: argparse.Namespace) -> None:
@@ -164,14 +251,17 @@ def _report(args: argparse.Namespace) -> None:
         wishes = await sample_wishes(database, content)
         return render_html(stats, content, t, charts(stats, content, t), wishes, datetime.now(PARIS))
 
-    Path(args.path).write_text(_with_database(work), encoding="utf-8")
+    html = _with_database(work)
+    with _writable(args.path):
+        Path(args.path).write_text(html, encoding="utf-8")
     print(f"ok: report written to {args.path}")
 
 
 def _sandbox(args: argparse.Namespace) -> None:
     from bot.sandbox.cli import limits_from, run_sandbox
 
-    run_sandbox(args.host, args.port, args.token, limits=limits_from(args), latency=args.latency)
+    with _listening("change --port"):
+        run_sandbox(args.host, args.port, args.token, limits=limits_from(args), latency=args.latency)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -225,8 +315,9 @@ def parser() -> argparse.ArgumentParser:
 def configure_logging(log_format: str) -> None:
     """Readable lines by default, one JSON object per line with ``LOG_FORMAT=json``.
 
-    httpx would log every request's URL, which holds the bot token: it logs warnings only.
-    The bot's own records never name a resident (no Telegram id, name or text).
+    The bot's own records never name a resident (no Telegram id, name or text); the libraries
+    that would log content are kept above that level (see :mod:`bot.logs`), so are those whose
+    routine lines would drown the ones an operator needs.
     """
     handler = logging.StreamHandler()
     fields = "%(asctime)s %(levelname)s %(name)s %(message)s"
@@ -234,16 +325,35 @@ def configure_logging(log_format: str) -> None:
         JsonFormatter(fields) if log_format == "json" else logging.Formatter(fields.replace(" %(m", ": %(m"))
     )
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    for noisy in ("httpx", "alembic", "aiohttp.access"):
+    keep_residents_out_of_logs()
+    for noisy in ("alembic", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def _fail(problem: object) -> None:
+    print(f"fabrique-bot: {problem}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Every mistake ends here as one line on stderr, never a traceback (which could hold a
+    secret): an operator's mistake names what to fix; anything else is reported as a bug."""
     args = parser().parse_args(argv)
     try:
         configure_logging(load_settings().log_format)
-        args.func(args)
+        return int(args.func(args) or 0)
     except OperatorError as exc:
-        print(f"fabrique-bot: {exc}", file=sys.stderr)
+        _fail(exc)
         return 2
-    return 0
+    except BrokenPipeError:  # ``fabrique-bot stats | head``: the reader had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("FABRIQUE_TRACEBACK"):
+            raise
+        _fail(
+            f"unexpected {type(exc).__name__} in `{args.command}`: please report it "
+            "(FABRIQUE_TRACEBACK=1 shows where; tracebacks are hidden as they may hold secrets)"
+        )
+        return 3

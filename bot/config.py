@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 
@@ -15,12 +17,48 @@ LANGUAGES = ("fr", "en")
 TELEGRAM_API_URL = "https://api.telegram.org"
 FREE_RATE_LIMIT = 30.0
 SEE_README = "see the configuration table in README.md"
+ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+"""The one driver the bot uses for each database it supports, by the URL schemes that name it."""
+DATABASE_EXAMPLES = (
+    "postgresql+asyncpg://user:password@host/name or sqlite+aiosqlite:////path/to/fabrique.sqlite3"
+)
+PLAIN_MESSAGES = {
+    "date": "expected a date, YYYY-MM-DD",
+    "bool": "expected true or false",
+    "int": "expected a whole number",
+    "float": "expected a number",
+}
+"""Clearer messages for pydantic's errors by the type they start with (``date_parsing``…)."""
+
+
+def async_database_url(value: str) -> str:
+    """``DATABASE_URL`` with the bot's async driver: ``sqlite://`` and ``postgresql://`` (or
+    ``postgres://``, as hosting platforms give it) name it implicitly; any other driver or
+    database is refused. The messages never repeat the URL, which may hold a password."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(f"not a database URL (expected {DATABASE_EXAMPLES})") from None
+    backend, _, driver = url.drivername.partition("+")
+    wanted = ASYNC_DRIVERS.get(backend)
+    if wanted is None:
+        raise ValueError(f"{backend} is not supported (use {DATABASE_EXAMPLES})")
+    if driver and url.drivername != wanted:
+        raise ValueError(f"the {driver} driver is not supported: write {wanted}://…")
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError("a SQLite database in memory would lose every answer: give a file path")
+    return url.set(drivername=wanted).render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):
     """Every setting of the bot; see the configuration table in the README."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+    # env_ignore_empty: ``NAME=`` (as .env.example ships them) means unset, not an empty value.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, env_ignore_empty=True)
 
     telegram_bot_token: str | None = Field(default=None, pattern=r"^\d+:[A-Za-z0-9_-]{20,}$")
     telegram_api_url: str = Field(default=TELEGRAM_API_URL, pattern=r"^https?://\S+$")
@@ -44,6 +82,17 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=8080, ge=0, le=65535)
     log_format: Literal["text", "json"] = "text"
+
+    @field_validator("telegram_bot_token", mode="before")
+    @classmethod
+    def _strip_token(cls, value: object) -> object:
+        """Spaces around a pasted token are not part of it; a blank token is no token."""
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return async_database_url(value) if value else value
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -74,7 +123,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _webhook_has_a_secret(self) -> Settings:
-        if self.webhook_url and not self.webhook_secret:
+        """Checked only with a token: without one there is no webhook to set (export, preview)."""
+        if self.telegram_bot_token and self.webhook_url and not self.webhook_secret:
             raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET (16 or more letters, digits, _ or -)")
         return self
 
@@ -107,11 +157,13 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         error = exc.errors()[0]
+        message = error["msg"].removeprefix("Value error, ")
         if not error["loc"]:  # a rule across settings: its message names them
-            raise ConfigError(error["msg"].removeprefix("Value error, ")) from None
+            raise ConfigError(message) from None
         name = str(error["loc"][0]).upper()
         if error["type"] == "missing":
             raise ConfigError(f"{name} is not set ({SEE_README})") from None
         if error["type"] == "string_pattern_mismatch":
             raise ConfigError(f"{name} is malformed ({SEE_README})") from None
-        raise ConfigError(f"{name}: {error['msg']}") from None
+        message = PLAIN_MESSAGES.get(error["type"].partition("_")[0], message)
+        raise ConfigError(f"{name}: {message}") from None

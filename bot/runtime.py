@@ -9,26 +9,77 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from aiohttp import web
+from telegram import Bot, User
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 
 from bot.application import ALLOWED_UPDATES, Fabrique
+from bot.errors import OperatorError, unreachable
+from bot.handlers.transport import AiohttpRequest
 from bot.web.server import WEBHOOK_PATH, create_web_app
 
 
+@contextmanager
+def telegram_reported(api_url: str) -> Iterator[None]:
+    """Telegram refusing the token, or no Bot API server to talk to, as one line that names
+    what to fix and never the token (python-telegram-bot's own message prints it in full)."""
+    try:
+        yield
+    except InvalidToken:
+        raise OperatorError(
+            f"the Bot API at {api_url} rejected TELEGRAM_BOT_TOKEN: copy it again from @BotFather"
+        ) from None
+    except NetworkError as exc:
+        if isinstance(exc, BadRequest):  # an answer, not a network failure
+            raise
+        reason = "no answer" if isinstance(exc, TimedOut) else _network_reason(exc.__cause__)
+        raise OperatorError(
+            f"cannot reach the Bot API at {api_url}: {reason} (check the network, or TELEGRAM_API_URL)"
+        ) from None
+
+
+def _network_reason(cause: BaseException | None) -> str:
+    """aiohttp keeps the socket's error as ``os_error``."""
+    return unreachable(getattr(cause, "os_error", cause)) or type(cause).__name__
+
+
+async def who_am_i(token: str, api_url: str) -> User:
+    """``getMe`` at ``api_url``: the bot that ``token`` belongs to."""
+    requests = AiohttpRequest(1), AiohttpRequest(1)
+    bot = Bot(token, base_url=f"{api_url}/bot", request=requests[0], get_updates_request=requests[1])
+    try:
+        with telegram_reported(api_url):
+            await bot.initialize()
+        return bot.bot
+    finally:  # closed here: Bot.shutdown does nothing after a failed initialize
+        await asyncio.gather(*(request.shutdown() for request in requests))
+
+
 async def _start(fabrique: Fabrique) -> None:
+    """Initialize (``getMe``), then upgrade the database and publish the commands; if that
+    fails, what was opened is closed before the error goes on."""
     application = fabrique.application
-    await application.initialize()
-    if application.post_init is not None:
-        await application.post_init(application)
+    with telegram_reported(fabrique.settings.telegram_api_url):
+        await application.initialize()
+        try:
+            with fabrique.database.reported():
+                if application.post_init is not None:
+                    await application.post_init(application)
+        except BaseException:
+            await application.shutdown()
+            if application.post_shutdown is not None:
+                await application.post_shutdown(application)
+            raise
 
 
 async def _stop(fabrique: Fabrique) -> None:
     """Finish every update already taken (the queue is joined), then close everything."""
     application = fabrique.application
-    await application.stop()
+    if application.running:  # not yet, when setting the webhook failed
+        await application.stop()
     if application.post_stop is not None:
         await application.post_stop(application)
     await application.shutdown()
@@ -69,21 +120,30 @@ async def http(fabrique: Fabrique, host: str, port: int, *, webhook_secret: str 
 
 @asynccontextmanager
 async def webhook(fabrique: Fabrique, host: str, port: int) -> AsyncIterator[str]:
-    """The bot receiving Telegram's webhook: set at start; at the end, updates stop being
-    accepted first, then the ones already accepted are finished."""
+    """The bot receiving Telegram's webhook: set at start (updates queue until the application
+    starts, just after); at the end, updates stop being accepted first, then the ones already
+    accepted are finished."""
     settings = fabrique.settings
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     application = fabrique.application
     await _start(fabrique)
-    await application.start()
     try:
         async with http(fabrique, host, port, webhook_secret=settings.webhook_secret) as url:
-            await application.bot.set_webhook(
-                f"{settings.webhook_url}{WEBHOOK_PATH}",
-                secret_token=settings.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-                max_connections=100,
-            )
+            address = f"{settings.webhook_url}{WEBHOOK_PATH}"
+            try:
+                with telegram_reported(settings.telegram_api_url):
+                    await application.bot.set_webhook(
+                        address,
+                        secret_token=settings.webhook_secret,
+                        allowed_updates=ALLOWED_UPDATES,
+                        max_connections=100,
+                    )
+            except TelegramError as exc:
+                raise OperatorError(
+                    f"Telegram refused the webhook {address}: {exc.message} (WEBHOOK_URL must be a "
+                    "public HTTPS address Telegram can reach, on port 443, 80, 88 or 8443)"
+                ) from None
+            await application.start()
             yield url
     finally:
         await _stop(fabrique)
@@ -92,6 +152,9 @@ async def webhook(fabrique: Fabrique, host: str, port: int) -> AsyncIterator[str
 async def serve(fabrique: Fabrique) -> None:
     """``fabrique-bot run``: until SIGINT or SIGTERM, then a graceful stop."""
     settings = fabrique.settings
+    # The token and the Bot API server, checked first on a Bot of its own that is closed
+    # however getMe ends (the application's own sessions stay open after a failed initialize).
+    await who_am_i(settings.token, settings.telegram_api_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for stop_signal in (signal.SIGINT, signal.SIGTERM):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,7 +82,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @pytest.fixture
 def settings(telegram: tuple[BotApiSandbox, str], tmp_path: Path, database_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         telegram_bot_token=TOKEN,
         telegram_api_url=telegram[1],
         data_dir=tmp_path / "data",
@@ -111,13 +111,15 @@ async def bot(settings: Settings, clock: FixedClock) -> AsyncIterator[Fabrique]:
         yield fabrique
 
 
-Cli = Callable[..., subprocess.CompletedProcess[str]]
+Cli = Callable[..., Awaitable[subprocess.CompletedProcess[str]]]
 
 
 @pytest.fixture
 def fabrique_bot(bot: Fabrique, tmp_path: Path) -> Cli:
-    """``fabrique-bot …`` as an operator runs it, on the running bot's database; keyword
-    arguments are more environment variables."""
+    """``await fabrique_bot(…)``: ``fabrique-bot …`` as an operator runs it, on the running
+    bot's database; keyword arguments are more environment variables. Awaited, so that the bot
+    in this process goes on while the command runs (a write would otherwise wait for the bot's
+    transaction that a blocked event loop never ends: « database is locked »)."""
     from tests.test_cli import cli
 
     return lambda *args, **variables: cli(tmp_path, *args, DATABASE_URL=bot.settings.database, **variables)

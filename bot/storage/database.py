@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +14,31 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.errors import ConfigError
+from bot.errors import ConfigError, OperatorError, unreachable
 from bot.storage.repositories import Repositories
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x0FAB_0001
 WRITE = "fabrique_write"
 """Execution option marking a connection that will write (see ``_sqlite_begin``)."""
+BUSY_SECONDS = 10
+"""How long SQLite waits for another process's write to end before saying it is locked."""
+POSTGRES_LOGIN = {"28P01": "password", "28000": "user"}
+"""SQLSTATEs of a refused login, and what the operator should check in ``DATABASE_URL``."""
+UNKNOWN_DATABASE = "3D000"
+
+
+class Schema(Enum):
+    """Where a database stands against this version's migrations."""
+
+    ABSENT = "absent"  # no SQLite file
+    EMPTY = "empty"  # no migration applied: not the bot's database, or never started
+    OTHER = "other"  # an older (or newer) version's schema
+    CURRENT = "current"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -40,7 +55,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     cursor.close()
 
 
@@ -52,8 +67,19 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _sqlite_file(url: URL) -> Path | None:
+    """The absolute path of a SQLite database file (``file:`` URIs included); None if not SQLite."""
+    if url.get_backend_name() != "sqlite" or not url.database:
+        return None
+    name = url.database.removeprefix("file:") if url.query.get("uri") == "true" else url.database
+    return Path(name).absolute()
+
+
 class Database:
-    """One engine per process; :meth:`transaction` is the unit of work for one update."""
+    """One engine per process; :meth:`transaction` is the unit of work for one update.
+
+    Nothing is created before :meth:`upgrade`: reading a database that is not there fails
+    (see :meth:`schema`) instead of creating an empty one."""
 
     def __init__(self, url: str) -> None:
         try:
@@ -61,9 +87,11 @@ class Database:
         except ArgumentError:
             raise ConfigError("DATABASE_URL is malformed (see README.md)") from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite)
+        self.file = _sqlite_file(parsed)
+        self.location = str(self.file) if self.file else parsed.render_as_string(hide_password=True)
+        """Where the database is, safe to print: the SQLite file, or the URL without its password."""
+        # hide_parameters: a failed statement's error and log name no value, so never a resident's text.
+        self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
@@ -94,16 +122,88 @@ class Database:
             yield session
 
     async def upgrade(self) -> None:
-        """Bring the schema to the latest migration."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(_upgrade)
+        """Create the database if needed and bring its schema to the latest migration, in a
+        write transaction: a database that cannot be written fails here, at start."""
+        if self.file is not None:
+            try:
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OperatorError(
+                    f"cannot create the folder of the SQLite database {self.file}: {exc.strerror} "
+                    "(set DATA_DIR to a folder the bot's user can write)"
+                ) from None
+        async with self.writing(), self.engine.connect() as connection:
+            await connection.execution_options(**{WRITE: True})
+            async with connection.begin():
+                await connection.run_sync(_upgrade)
+
+    async def schema(self) -> Schema:
+        """Where the schema stands; creates nothing (a missing SQLite file stays missing)."""
+        if self.file is not None and not self.file.exists():
+            return Schema.ABSENT
+        async with self.engine.connect() as connection:
+            current = await connection.run_sync(_current_heads)
+        if not current:
+            return Schema.EMPTY
+        return Schema.CURRENT if current == _heads() else Schema.OTHER
 
     async def is_at_head(self) -> bool:
-        async with self.engine.connect() as connection:
-            return await connection.run_sync(_at_head)
+        return await self.schema() is Schema.CURRENT
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    @contextmanager
+    def reported(self) -> Iterator[None]:
+        """Turn the database failures an operator fixes into one :class:`OperatorError` that
+        names the database (never its password) and what to check."""
+        try:
+            yield
+        except DBAPIError as exc:
+            if self.is_sqlite:
+                raise OperatorError(_sqlite_problem(str(exc.orig), self.location)) from None
+            problem = _postgres_problem(getattr(exc.orig, "sqlstate", None))
+            if problem is None:
+                raise
+            raise OperatorError(f"the database at {self.location} {problem}") from None
+        except OSError as exc:
+            reason = None if self.is_sqlite else unreachable(exc)
+            if reason is None:
+                raise
+            raise OperatorError(
+                f"cannot reach the database at {self.location}: {reason} "
+                "(is PostgreSQL running there? check the host and port in DATABASE_URL)"
+            ) from None
+
+
+def _postgres_problem(sqlstate: str | None) -> str | None:
+    if sqlstate in POSTGRES_LOGIN:
+        return f"refused the login: check the {POSTGRES_LOGIN[sqlstate]} in DATABASE_URL"
+    if sqlstate == UNKNOWN_DATABASE:
+        return "does not exist on that server: create it, or fix its name in DATABASE_URL"
+    return None
+
+
+def _sqlite_problem(message: str, where: str) -> str:
+    """One line for a SQLite error; SQLite's messages hold no values, only what went wrong."""
+    if "locked" in message:
+        return (
+            f"the SQLite database {where} stayed locked by another process for {BUSY_SECONDS} s: "
+            "try again, or end that process's transaction (a sqlite3 shell left open?)"
+        )
+    if "readonly" in message:
+        return (
+            f"the SQLite database {where} is read-only: "
+            "the bot's user must be able to write the file and its folder"
+        )
+    if "unable to open" in message:
+        return (
+            f"cannot open the SQLite database {where}: it must be a file the bot's user can write, "
+            "in a folder it can write (see DATA_DIR)"
+        )
+    if "not a database" in message:
+        return f"{where} is not a SQLite database: point DATA_DIR (or DATABASE_URL) at the bot's database"
+    return f"the SQLite database {where} failed: {message}"
 
 
 def _upgrade(connection: Connection) -> None:
@@ -112,8 +212,13 @@ def _upgrade(connection: Connection) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+    # A write that changes nothing: a read-only file or server fails now, not at a resident's answer.
+    connection.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
 
 
-def _at_head(connection: Connection) -> bool:
-    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
-    return set(MigrationContext.configure(connection).get_current_heads()) == heads
+def _heads() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _current_heads(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())

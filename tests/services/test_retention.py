@@ -50,7 +50,7 @@ async def test_the_bot_unlinks_answers_on_its_own_once_the_date_has_passed(
     await drafting.tap(t._("Répondre ▶"))
     await drafting.tap("Malika")
     await drafting.send("Une métropole où l’on respire mieux")
-    assert fabrique_bot("export", "before.csv").returncode == 0
+    assert (await fabrique_bot("export", "before.csv")).returncode == 0
     assert respondents(tmp_path / "before.csv")[0] != ""
 
     clock.moment = clock.moment.replace(day=30, hour=21, minute=59)  # 23:59 in Paris
@@ -64,7 +64,7 @@ async def test_the_bot_unlinks_answers_on_its_own_once_the_date_has_passed(
         assert (await session.scalars(select(DialogState))).all() == [], "drafts left since are deleted"
         assert await session.get(AppSecret, "pseudonym-key") is None, "earlier pseudonyms are dead"
         assert len((await session.scalars(select(Resident))).all()) == 2, "residents can still get news"
-    assert fabrique_bot("export", "after.csv").returncode == 0
+    assert (await fabrique_bot("export", "after.csv")).returncode == 0
     assert respondents(tmp_path / "after.csv") == [""]
 
     reply = await drafting.send("/start")
@@ -90,17 +90,17 @@ async def test_purge_from_the_command_line(
     resident = phone(9804)
     await accept(resident, t)
     await first_answer(resident, t)
-    unset = fabrique_bot("purge")
+    unset = await fabrique_bot("purge")
     assert unset.returncode != 0
     assert unset.stderr.strip().splitlines() == [
         "fabrique-bot: RETENTION_UNTIL is not set: the last day answers stay linked to residents "
         "(see the configuration table in README.md)"
     ]
     assert await links(bot) != [None]
-    early = fabrique_bot("purge", RETENTION_UNTIL="2999-12-31")
+    early = await fabrique_bot("purge", RETENTION_UNTIL="2999-12-31")
     assert "nothing to do" in early.stdout
     assert await links(bot) != [None]
-    done = fabrique_bot("purge", RETENTION_UNTIL="2017-04-30")
+    done = await fabrique_bot("purge", RETENTION_UNTIL="2017-04-30")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok: answers unlinked from their residents: 1; dialog states deleted: 1"
     assert await links(bot) == [None]

@@ -37,9 +37,9 @@ async def answer(resident: Phone, persona: str, wish: str, ranking: str, start: 
     await resident.tap(words_._("✅ Je confirme"))
 
 
-def export(fabrique_bot: Cli, tmp_path: Path, *args: str) -> list[dict[str, str]]:
+async def export(fabrique_bot: Cli, tmp_path: Path, *args: str) -> list[dict[str, str]]:
     out = tmp_path / "answers.csv"
-    result = fabrique_bot("export", str(out), *args)
+    result = await fabrique_bot("export", str(out), *args)
     assert result.returncode == 0, result.stderr
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, for spreadsheets"
@@ -58,7 +58,7 @@ async def test_every_column_matches_the_answers_given_through_the_dialog(
         "1 2 3 4 5",
     )
 
-    first, second = export(fabrique_bot, tmp_path)
+    first, second = await export(fabrique_bot, tmp_path)
     assert list(first) == COLUMNS
     assert first == {
         "respondent": first["respondent"],
@@ -96,7 +96,7 @@ async def test_pseudonyms_are_stable_distinct_and_never_a_telegram_id(
 ) -> None:
     await answer(phone(8001, "fr"), "Carlos", "Une métropole où chacun trouve du travail.", "12345")
     await answer(phone(8003, "fr"), "Sarah", "Une métropole qui accueille les jeunes entreprises.", "54321")
-    runs = [export(fabrique_bot, tmp_path), export(fabrique_bot, tmp_path, "--delimiter", ";")]
+    runs = [await export(fabrique_bot, tmp_path), await export(fabrique_bot, tmp_path, "--delimiter", ";")]
     pseudonyms = [[row["respondent"] for row in rows] for rows in runs]
     assert pseudonyms[0] == pseudonyms[1], "the same resident keeps the same pseudonym"
     assert len(set(pseudonyms[0])) == 2
@@ -113,13 +113,13 @@ async def test_filters_and_json_lines(
     await answer(
         phone(8001, "fr"), "Alain", "Une métropole sobre et solaire partout.", "12345", start="/start p3"
     )
-    assert [row["paradox_id"] for row in export(fabrique_bot, tmp_path, "--paradox", "p3")] == ["p3"]
-    assert export(fabrique_bot, tmp_path, "--paradox", "p1") == []
-    assert len(export(fabrique_bot, tmp_path, "--since", "2017-04-20", "--until", "2017-04-20")) == 1
-    assert export(fabrique_bot, tmp_path, "--since", "2017-04-21") == []
-    assert export(fabrique_bot, tmp_path, "--until", "2017-04-19") == []
+    assert [row["paradox_id"] for row in await export(fabrique_bot, tmp_path, "--paradox", "p3")] == ["p3"]
+    assert await export(fabrique_bot, tmp_path, "--paradox", "p1") == []
+    assert len(await export(fabrique_bot, tmp_path, "--since", "2017-04-20", "--until", "2017-04-20")) == 1
+    assert await export(fabrique_bot, tmp_path, "--since", "2017-04-21") == []
+    assert await export(fabrique_bot, tmp_path, "--until", "2017-04-19") == []
     out = tmp_path / "answers.jsonl"
-    assert fabrique_bot("export", str(out), "--format", "jsonl").returncode == 0
+    assert (await fabrique_bot("export", str(out), "--format", "jsonl")).returncode == 0
     (line,) = out.read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["wish"] == "Une métropole sobre et solaire partout."
 
@@ -131,7 +131,7 @@ async def test_formula_like_cells_are_neutralised(
         ("+33 6 12 34 56 78 appelez-moi", "-1 pour la voiture, +1 pour le vélo", "@mairie merci pour tout")
     ):
         await answer(phone(8100 + index, "fr"), "Laurence", start, "12345")
-    wishes = [row["wish"] for row in export(fabrique_bot, tmp_path)]
+    wishes = [row["wish"] for row in await export(fabrique_bot, tmp_path)]
     assert wishes == [
         "'+33 6 12 34 56 78 appelez-moi",
         "'-1 pour la voiture, +1 pour le vélo",

@@ -38,7 +38,7 @@ async def test_stats_and_report_from_the_command_line(
     phone: Callable[..., Phone], bot: Fabrique, tmp_path: Path, fabrique_bot: Cli
 ) -> None:
     await five_answers(phone)
-    result = fabrique_bot("stats", "--charts", str(tmp_path / "charts"), "--language", "en")
+    result = await fabrique_bot("stats", "--charts", str(tmp_path / "charts"), "--language", "en")
     assert result.returncode == 0, result.stderr
     assert "Innovation & boldness" in result.stdout
     assert sorted(p.name for p in (tmp_path / "charts").iterdir()) == [
@@ -46,7 +46,7 @@ async def test_stats_and_report_from_the_command_line(
         "personas.png",
         "values.png",
     ]
-    result = fabrique_bot("report", str(tmp_path / "report.html"))
+    result = await fabrique_bot("report", str(tmp_path / "report.html"))
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Une métropole qui ose et qui partage." in page
