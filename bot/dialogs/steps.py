@@ -7,6 +7,7 @@ applies moves, and the consultation service stores and sends.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -14,7 +15,7 @@ from typing import ClassVar
 
 from bot.content import Content, Paradox
 from bot.dialogs.callbacks import Callback
-from bot.dialogs.ranking import TypedRankingError, parse_typed_ranking
+from bot.dialogs.ranking import TypedRankingError, parse_typed_ranking, typed_digits
 from bot.dialogs.screen import Button, Screen, h
 from bot.i18n import Translator
 from bot.personas import NO_PERSONA
@@ -23,6 +24,9 @@ from bot.storage.models import DialogState
 WISH_MIN = 10
 WISH_MAX = 1000
 PERSONAS_PER_PAGE = 6
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters, except tab and line feed."""
 
 
 class StepName(StrEnum):
@@ -126,7 +130,13 @@ class Step:
 
 
 def plain_wish(text: str) -> str:
-    """The wish as stored: Unicode-normalised, without invisible characters at its ends."""
+    """The wish as stored: Unicode-normalised, without invisible characters at its ends.
+
+    Anything typed can be stored and shown again: half of a character (a lone surrogate, which
+    Telegram's JSON can carry) becomes "�", and control characters other than tab and line feed
+    (NUL, which PostgreSQL refuses, among them) are dropped.
+    """
+    text = _CONTROLS.sub("", _SURROGATES.sub("\N{REPLACEMENT CHARACTER}", text))
     text = unicodedata.normalize("NFC", text)
     start, end = 0, len(text)
     while start < end and _invisible(text[start]):
@@ -296,18 +306,18 @@ class PersonaStep(Step):
         if action == "back":
             ctx.state.persona_detail = None
             return Redraw()
-        if action == "page" and arg.isdigit() and int(arg) < self._pages(ctx):
-            if int(arg) == ctx.state.persona_page:
+        if action == "page" and arg in (pages := [str(page) for page in range(self._pages(ctx))]):
+            if pages.index(arg) == ctx.state.persona_page:
                 return Redraw(ctx.t._("Vous êtes déjà sur cette page."))
-            ctx.state.persona_page = int(arg)
+            ctx.state.persona_page = pages.index(arg)
             return Redraw()
         return super().on_action(ctx, action, arg)
 
     def on_text(self, ctx: DialogContext, text: str) -> Move:
         count = len(ctx.content.personas)
-        number = text.strip()
-        if number.isdigit() and 0 <= int(number) <= count:
-            index = int(number)
+        digits = typed_digits(text.strip())
+        if digits is not None and len(digits) <= len(str(count)) and int(digits) <= count:
+            index = int(digits)
             return self._pick(ctx, ctx.content.personas[index - 1].id if index else NO_PERSONA)
         return Reject(
             ctx.t._(

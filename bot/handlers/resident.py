@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from telegram import Bot, BotCommand, InlineQueryResultsButton, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -23,6 +25,7 @@ from telegram.ext import (
 
 from bot.commands import RESIDENT_COMMANDS
 from bot.config import LANGUAGES
+from bot.dialogs import Screen, h
 from bot.handlers.concurrency import sender_of
 from bot.handlers.render import render
 from bot.i18n import I18n
@@ -43,7 +46,20 @@ GATE = -2
 def who(update: Update) -> Who:
     user = update.effective_user
     assert user is not None
-    return Who(user.id, user.language_code)
+    query = update.callback_query
+    pressed = query.message.message_id if query is not None and query.message is not None else None
+    return Who(user.id, user.language_code, pressed)
+
+
+def trace(error: BaseException | None) -> str:
+    """An exception's type and the frames it went through, with its causes; never its message,
+    which may hold what a resident typed."""
+    parts: list[str] = []
+    while error is not None and len(parts) < 5:
+        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        parts.append(f"{type(error).__module__}.{type(error).__qualname__} (message withheld)\n{frames}")
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return "\ncaused by ".join(parts) or "unknown error"
 
 
 class ResidentHandlers:
@@ -96,37 +112,43 @@ class ResidentHandlers:
         if self.flood.tell(sender):
             await render(update, context, await self.service.flooded(who(update)))
         elif update.callback_query is not None:
-            await update.callback_query.answer()
+            await render(update, context, Reply())
         raise ApplicationHandlerStop
+
+    async def _reply(self, update: Update, context: Context, reply: Reply) -> None:
+        """Render a reply to the resident, keeping track of their live keyboard."""
+        await render(update, context, reply, partial(self.service.shown, who(update)))
 
     async def start(self, update: Update, context: Context) -> None:
         payload = context.args[0] if context.args else None
-        await render(update, context, await self.service.start(who(update), payload))
+        await self._reply(update, context, await self.service.start(who(update), payload))
 
     async def command(self, update: Update, context: Context) -> None:
         assert update.effective_message is not None
         assert update.effective_message.text
         name = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
-        await render(update, context, await self._commands[name](who(update)))
+        await self._reply(update, context, await self._commands[name](who(update)))
 
     async def unknown_command(self, update: Update, context: Context) -> None:
-        await render(update, context, await self.service.unknown_command(who(update)))
+        await self._reply(update, context, await self.service.unknown_command(who(update)))
 
     async def press(self, update: Update, context: Context) -> None:
         assert update.callback_query is not None
         reply = await self.service.press(who(update), update.callback_query.data)
-        await render(update, context, reply)
+        await self._reply(update, context, reply)
 
     async def text(self, update: Update, context: Context) -> None:
         assert update.effective_message is not None
         assert update.effective_message.text is not None
-        await render(update, context, await self.service.text(who(update), update.effective_message.text))
+        await self._reply(
+            update, context, await self.service.text(who(update), update.effective_message.text)
+        )
 
     async def other(self, update: Update, context: Context) -> None:
-        await render(update, context, await self.service.other(who(update)))
+        await self._reply(update, context, await self.service.other(who(update)))
 
     async def edited(self, update: Update, context: Context) -> None:
-        await render(update, context, await self.service.edited(who(update)))
+        await self._reply(update, context, await self.service.edited(who(update)))
 
     async def inline(self, update: Update, context: Context) -> None:
         """``@bot …`` typed in any chat: no results, only a button to talk privately."""
@@ -154,23 +176,25 @@ class ResidentHandlers:
             )
 
     async def on_error(self, update: object, context: Context) -> None:
-        """Log without personal data, and tell the resident something went wrong."""
-        error = context.error
+        """Log where the failure happened (never what was in it), and tell the resident in their
+        language; each call stands alone and nothing here raises."""
         self.metrics.errors.inc()
-        log.error("update failed: %s", type(error).__name__, exc_info=error)
+        log.error("update failed: %s", trace(context.error))
         if not isinstance(update, Update) or update.effective_user is None:
             return
-        t = self.i18n.guess(update.effective_user.language_code)
+        try:
+            t = await self.service.translator(who(update))
+        except Exception as exc:  # the database may be what failed: the app's language will do
+            log.warning("resident's language unknown: %s", type(exc).__name__)
+            t = self.i18n.guess(update.effective_user.language_code)
         sorry = t._(
             "Oups, un problème technique m’a empêché de répondre. Vos réponses enregistrées "
             "sont en sécurité : réessayez dans un instant."
         )
+        chat = update.effective_chat
+        private = chat is not None and chat.type == ChatType.PRIVATE
         try:
-            if update.callback_query is not None:
-                await update.callback_query.answer(sorry[:200])
-            chat = update.effective_chat
-            if chat is not None and chat.type == ChatType.PRIVATE:
-                await context.bot.send_message(chat.id, sorry)
+            await render(update, context, Reply(toast=sorry, send=[Screen(h(sorry))] if private else []))
         except TelegramError as exc:
             log.warning("could not tell the resident about the failure: %s", type(exc).__name__)
 

@@ -26,12 +26,16 @@ from bot.dialogs.steps import Confirm, Done, GoTo, Redraw, Reject
 from bot.i18n import I18n, Translator
 from bot.personas import NO_PERSONA
 from bot.privacy import NOTICE_VERSION, privacy_notice
-from bot.services.replies import Attachment, Reply
+from bot.services.replies import MAX_TEXT, Attachment, Reply, shown_length
 from bot.storage import Answer, Database, Repositories, Resident
 
+SUMMARY_WISH = 300
+"""A wish is shown up to this many characters in the /mydata summary (the file has it all)."""
+SUMMARY_TITLE = 80
 MAX_SOURCE = 56
 """A deep-link payload is kept up to this length, so that it fits in a consent button."""
-_SOURCE_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
+_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""What Telegram allows in a deep link's payload."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Who:
 
     telegram_id: int
     language_code: str | None = None
+    pressed: int | None = None
+    """The message whose button was pressed, for a button press."""
 
 
 @dataclass
@@ -103,7 +109,7 @@ class ConsultationService:
 
     async def start(self, who: Who, payload: str | None) -> Reply:
         """``/start``, with an optional deep-link payload: a source, possibly a paradox."""
-        source = _SOURCE_CHARACTERS.sub("", payload or "")[:MAX_SOURCE] or None
+        source = deep_link_source(payload)
         async with self._turn(who) as turn:
             if turn.ctx is None:
                 welcome = (
@@ -191,6 +197,7 @@ class ConsultationService:
                 "consented_at": resident.consented_at.isoformat(),
                 "subscribed_to_announcements": resident.subscribed,
                 "source": state.source,
+                "message_with_buttons": state.keyboard_message_id,
                 "answer_in_progress": {"step": state.step, "paradox": state.paradox_id, "wish": state.wish}
                 if state.step != StepName.IDLE
                 else None,
@@ -201,18 +208,21 @@ class ConsultationService:
                     for a in answers
                 ],
             }  # fmt: skip
-            lines = [
+            head = [
                 t._("<b>Ce qui est enregistré sur vous</b>"),
                 t._("Accord donné le {date} (notice {version}).", date=t.datetime(resident.consented_at),
                     version=h(resident.consent_version)),
                 t._("Annonces : oui.") if resident.subscribed else t._("Annonces : non."),
                 t.ngettext("{n} réponse :", "{n} réponses :", len(answers)),
             ]  # fmt: skip
+            entries = []
             for answer in answers:
                 paradox = self.content.paradox(answer.paradox_id)
                 title = t.content(paradox.title) if paradox else answer.paradox_id
-                lines.append(f"• <b>{h(title)}</b> — {h(answer.wish)}")
-            text = "\n".join(lines) + "\n\n" + t._("Le fichier joint contient tout, au format JSON.")
+                entries.append(
+                    f"• <b>{h(_shorten(title, SUMMARY_TITLE))}</b> — {h(_shorten(answer.wish, SUMMARY_WISH))}"
+                )
+            text = _fitting(t, head, entries, t._("Le fichier joint contient tout, au format JSON."))
             document = json.dumps(data, ensure_ascii=False, indent=2).encode()
             return Reply(
                 send=[Screen(text)], files=[Attachment("document", "mes-donnees-fabrique.json", document)]
@@ -292,7 +302,7 @@ class ConsultationService:
                 return Reply(send=[self._consent_first(turn)])
             result = self.dialog.text(turn.ctx, text)
             assert result.screen is not None
-            return Reply(send=[result.screen])
+            return Reply(send=[result.screen], retire=self._moved_on(turn.ctx, result.changed))
 
     async def other(self, who: Who) -> Reply:
         """A message without text: a sticker, a photo, a voice note…"""
@@ -301,7 +311,7 @@ class ConsultationService:
                 return Reply(send=[self._consent_first(turn)])
             result = self.dialog.other(turn.ctx)
             assert result.screen is not None
-            return Reply(send=[result.screen])
+            return Reply(send=[result.screen], retire=self._moved_on(turn.ctx, result.changed))
 
     # Buttons
 
@@ -327,7 +337,9 @@ class ConsultationService:
         if isinstance(move, Reject):
             return Reply(toast=move.message)
         if isinstance(move, Redraw):
-            return Reply(toast=move.toast, edit=result.screen)
+            return Reply(toast=move.toast, edit=result.screen, retire=self._adopt(turn, ctx))
+        if ctx.state.keyboard_message_id == turn.who.pressed:  # its buttons go now
+            ctx.state.keyboard_message_id = None
         if isinstance(move, Confirm):
             return Reply(clear_keyboard=True, send=[await self._store(turn, ctx)])
         assert isinstance(move, Done | GoTo)
@@ -337,8 +349,8 @@ class ConsultationService:
     async def _global(self, turn: Turn, callback: Callback) -> Reply:
         t, ctx, arg = turn.t, turn.ctx, callback.arg
         match callback.action:
-            case "ok":
-                return await self._accept(turn, arg)
+            case "ok" if (consent := self._consent(arg)) is not None:
+                return await self._accept(turn, *consent)
             case "no":
                 text = t._(
                     "Entendu : rien n’est enregistré. Vous pouvez lire les paradoxes avec "
@@ -353,23 +365,23 @@ class ConsultationService:
                     "aucun lien avec vous. Merci d’avoir participé !"
                 )
                 return Reply(edit=Screen(text))
-            case "forget":
+            case "forget" if arg in ("y", "n"):
                 return Reply(edit=Screen(t._("Rien n’a été effacé.")))
-            case "join":
-                return Reply(send=[self._welcome(t, arg or None)])
+            case "join" if (paradox := self.content.paradox(arg)) is not None:
+                return Reply(clear_keyboard=True, send=[self._welcome(t, None, paradox)])
             case "lang" if arg in LANGUAGES:
                 return self._set_language(turn, arg)
             case "open" if (paradox := self.content.paradox(arg)) is not None:
                 if ctx is None:
-                    return Reply(send=[self._read_only(t, paradox)])
-                return Reply(send=[self.dialog.begin(ctx, paradox.id)])
+                    return Reply(clear_keyboard=True, send=[self._read_only(t, paradox)])
+                return Reply(clear_keyboard=True, send=[self.dialog.begin(ctx, paradox.id)])
             case "next" if ctx is not None:
-                return Reply(send=[self._next_paradox(ctx)])
+                return Reply(clear_keyboard=True, send=[self._next_paradox(ctx)])
             case "list":
-                return Reply(send=[self._paradox_list(turn)])
+                return Reply(clear_keyboard=True, send=[self._paradox_list(turn)])
             case "resume" if ctx is not None:
-                return Reply(send=[self.dialog.screen(ctx)])
-            case "sub" if ctx is not None and turn.resident is not None:
+                return Reply(clear_keyboard=True, send=[self.dialog.screen(ctx)])
+            case "sub" if arg in ("y", "n") and ctx is not None and turn.resident is not None:
                 turn.resident.subscribed = arg == "y"
                 notice = (
                     t._("C’est noté : vous recevrez les annonces des prochaines étapes.")
@@ -380,25 +392,72 @@ class ConsultationService:
         return self._stale(turn)
 
     def _stale(self, turn: Turn) -> Reply:
-        """A button from an earlier screen or an earlier run: say so and show where we are."""
+        """A button from an earlier screen or an earlier run: say so and remove it. The current
+        screen is shown again only when its buttons are nowhere else (never a second live copy)."""
         t = turn.t
+        live = turn.ctx.state.keyboard_message_id if turn.ctx else None
+        if live is not None and live != turn.who.pressed:
+            return Reply(
+                toast=t._("Ce bouton n’est plus d’actualité : utilisez le dernier message."),
+                clear_keyboard=True,
+            )
         toast = t._("Ce bouton n’est plus d’actualité : voici où vous en êtes.")
         return Reply(toast=toast, clear_keyboard=True, send=[self._idle_or_welcome(turn)])
+
+    @staticmethod
+    def _adopt(turn: Turn, ctx: DialogContext) -> int | None:
+        """The pressed message, redrawn with its buttons, is the live keyboard; the previous one
+        (if another) is retired."""
+        state, pressed = ctx.state, turn.who.pressed
+        previous = state.keyboard_message_id
+        state.keyboard_message_id = pressed
+        return previous if previous != pressed else None
+
+    @staticmethod
+    def _moved_on(ctx: DialogContext, changed: bool) -> int | None:
+        """A typed answer that moves the dialog on makes the live keyboard stale: it is retired."""
+        if not changed:
+            return None
+        previous, ctx.state.keyboard_message_id = ctx.state.keyboard_message_id, None
+        return previous
+
+    async def shown(self, who: Who, message_id: int) -> Reply:
+        """A message with buttons reached the resident: it is their live keyboard now, and the
+        previous one loses its buttons."""
+        async with self.database.transaction() as repos:
+            return Reply(retire=await repos.dialogs.show_keyboard(who.telegram_id, message_id))
+
+    async def translator(self, who: Who) -> Translator:
+        """The resident's chosen language, or their Telegram app's for a stranger."""
+        async with self.database.session() as session:
+            language = await Repositories(session).residents.language_of(who.telegram_id)
+        return self.i18n(language) if language else self.i18n.guess(who.language_code)
 
     def _idle_or_welcome(self, turn: Turn) -> Screen:
         if turn.ctx is None:
             return self._welcome(turn.t, None)
         return self.dialog.screen(turn.ctx)
 
-    async def _accept(self, turn: Turn, arg: str) -> Reply:
-        language, _, source = arg.partition(":")
-        t = self.i18n(language if language in LANGUAGES else turn.t.language)
+    def _consent(self, arg: str) -> tuple[str, str | None, Paradox | None] | None:
+        """The consent button's ``<language>[:<deep-link payload>]``, or ``<language>::<paradox>``
+        when the resident chose a paradox before accepting (navigation is not a source);
+        None for data the bot never puts there."""
+        language, _, rest = arg.partition(":")
+        source, _, paradox_id = rest.partition(":")
+        paradox = self.content.paradox(paradox_id)
+        forged = (source and deep_link_source(source) != source) or (paradox_id and paradox is None)
+        if language not in LANGUAGES or forged:
+            return None
+        return language, source or None, paradox
+
+    async def _accept(self, turn: Turn, language: str, source: str | None, paradox: Paradox | None) -> Reply:
+        t = self.i18n(language)
         if turn.ctx is not None:
             toast = t._("Vous avez déjà accepté la notice.")
             return Reply(toast=toast, clear_keyboard=True, send=[self.dialog.screen(turn.ctx)])
         if turn.resident is not None:
             return await self._renew(turn, turn.resident, t)
-        return await self._enrol(turn, t, source or None)
+        return await self._enrol(turn, t, source, paradox)
 
     async def _renew(self, turn: Turn, resident: Resident, t: Translator) -> Reply:
         """A resident accepts the new version of the notice and continues where they were."""
@@ -414,7 +473,7 @@ class ConsultationService:
             toast=t._("Merci !"), clear_keyboard=True, send=[self.dialog.screen(ctx).with_notice(thanks)]
         )
 
-    async def _enrol(self, turn: Turn, t: Translator, source: str | None) -> Reply:
+    async def _enrol(self, turn: Turn, t: Translator, source: str | None, chosen: Paradox | None) -> Reply:
         now = self.clock.now()
         repos = turn.repos
         telegram_id = turn.who.telegram_id
@@ -422,7 +481,7 @@ class ConsultationService:
         state = await repos.dialogs.of(resident, now)
         state.source = source
         ctx = DialogContext(t, self.content, state, Previous())
-        paradox = self.content.paradox(source)
+        paradox = chosen or self.content.paradox(source)
         screen = self.dialog.begin(ctx, paradox.id) if paradox else self._next_paradox(ctx)
         thanks = t._("Merci ! Commençons.")
         return Reply(toast=t._("Merci !"), clear_keyboard=True, send=[screen.with_notice(thanks)])
@@ -492,7 +551,9 @@ class ConsultationService:
 
     # Screens
 
-    def _welcome(self, t: Translator, source: str | None) -> Screen:
+    def _welcome(self, t: Translator, source: str | None, paradox: Paradox | None = None) -> Screen:
+        """The introduction and the notice to accept; accepting records ``source`` (a deep
+        link's payload) and opens ``paradox`` (one chosen before accepting) or the source's."""
         intro = t._(
             "Bonjour ! Je suis le robot de « {name} ». Avec moi, vous donnez votre avis sur "
             "l’avenir de la métropole Aix-Marseille-Provence en quelques minutes : un paradoxe, "
@@ -500,12 +561,17 @@ class ConsultationService:
             name=h(t.content(self.content.consultation.name)),
         )
         notice = privacy_notice(t, self.content)
-        return Screen(f"{intro}\n\n{notice}", self._consent_buttons(t, t.language, source))
+        buttons = self._consent_buttons(t, t.language, source, paradox)
+        return Screen(f"{intro}\n\n{notice}", buttons)
 
     def _consent_buttons(
-        self, t: Translator, language: str, source: str | None
+        self, t: Translator, language: str, source: str | None, paradox: Paradox | None = None
     ) -> tuple[tuple[Button, ...], ...]:
-        accept = f"{language}:{source}" if source else language
+        accept = language
+        if source:
+            accept = f"{language}:{source}"
+        elif paradox:
+            accept = f"{language}::{paradox.id}"
         other = next(code for code in LANGUAGES if code != language)
         return (
             (
@@ -587,6 +653,37 @@ class ConsultationService:
     def _help(t: Translator) -> str:
         lines = [f"/{name} — {t._(description)}" for name, description in RESIDENT_COMMANDS]
         return "\n".join([t._("<b>Ce que je sais faire</b>"), *lines])
+
+
+def deep_link_source(payload: str | None) -> str | None:
+    """The source a deep link's payload records: only a payload Telegram could have sent (a
+    typed ``/start <anything>`` or forged button data records none), cut to MAX_SOURCE."""
+    if payload is None or _PAYLOAD.fullmatch(payload) is None:
+        return None
+    return payload[:MAX_SOURCE]
+
+
+def _shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (before escaping, so never inside
+    an HTML entity)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _fitting(t: Translator, head: list[str], entries: list[str], tail: str) -> str:
+    """``head``, as many ``entries`` as fit in one Telegram message, a line counting those left
+    out, then ``tail``."""
+    kept = len(entries)
+    while True:
+        left = len(entries) - kept
+        more = (
+            [t.ngettext("… et {n} autre, dans le fichier.", "… et {n} autres, toutes dans le fichier.", left)]
+            if left
+            else []
+        )
+        text = "\n".join([*head, *entries[:kept], *more]) + "\n\n" + tail
+        if kept == 0 or shown_length(text) <= MAX_TEXT:
+            return text
+        kept -= 1
 
 
 def stage_when(t: Translator, stage: Stage) -> str:

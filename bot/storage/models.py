@@ -68,7 +68,8 @@ class DialogState(Base):
     """Where a resident is in the dialog, and their draft answer.
 
     ``version`` grows with every change; buttons carry it, so a button from an earlier
-    screen is recognised as stale.
+    screen is recognised as stale. ``keyboard_message_id`` is the one message whose buttons
+    the resident can still use (their live keyboard): it loses them when another takes over.
     """
 
     __tablename__ = "dialog_states"
@@ -84,6 +85,7 @@ class DialogState(Base):
     ranking: Mapped[str] = mapped_column(String(200), default="")
     return_to_summary: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(64), default=None)
+    keyboard_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

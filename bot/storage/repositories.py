@@ -35,6 +35,11 @@ class ResidentRepository:
         await self._session.flush()
         return resident
 
+    async def language_of(self, telegram_id: int) -> str | None:
+        """The language the resident chose, without locking anything; None for a stranger."""
+        query = select(Resident.language).where(Resident.telegram_id == telegram_id)
+        return (await self._session.scalars(query)).one_or_none()
+
     async def erase(self, resident: Resident) -> None:
         """Delete the resident: their dialog state and deliveries go with them, and their
         answers stay with no link to them (the foreign key is set to NULL)."""
@@ -64,6 +69,20 @@ class DialogRepository:
             )
             self._session.add(state)
         return state
+
+    async def show_keyboard(self, telegram_id: int, message_id: int) -> int | None:
+        """Record ``message_id`` as the resident's live keyboard; the message it replaces, if any."""
+        query = (
+            select(DialogState)
+            .join(Resident, Resident.id == DialogState.resident_id)
+            .where(Resident.telegram_id == telegram_id)
+            .with_for_update(of=DialogState)
+        )
+        state = (await self._session.scalars(query)).one_or_none()
+        if state is None:
+            return None
+        previous, state.keyboard_message_id = state.keyboard_message_id, message_id
+        return previous if previous != message_id else None
 
     async def delete_untouched_since(self, cutoff: datetime) -> int:
         """Delete the dialog states (and their drafts) nobody has used since ``cutoff``."""

@@ -3,6 +3,8 @@
 The webhook checks Telegram's secret header in constant time, hands the update to the
 application's queue and answers at once; handling happens asynchronously. When the queue is
 full the answer waits, which slows Telegram down (backpressure) instead of dropping updates.
+Anything that is not an update as Telegram sends one is answered 4xx with one log line that
+says why, never what it held.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -21,6 +24,25 @@ from bot.handlers.reading import unreadable
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 WEBHOOK_PATH = "/telegram"
+MAX_DEPTH = 64
+"""Deeper JSON than this is no update from Telegram (theirs nest a dozen levels at most)."""
+
+
+def _refuse(status: int, reason: str) -> web.Response:
+    log.warning("webhook request refused (%d): %s", status, reason)
+    return web.Response(status=status, text=reason)
+
+
+def _too_deep(data: Any) -> bool:
+    """Whether the JSON value nests deeper than MAX_DEPTH (walked without recursion)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def create_web_app(fabrique: Fabrique, *, webhook_secret: str | None) -> web.Application:
@@ -31,12 +53,19 @@ def create_web_app(fabrique: Fabrique, *, webhook_secret: str | None) -> web.App
     async def receive(request: web.Request) -> web.StreamResponse:
         assert webhook_secret is not None
         given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given.encode(), webhook_secret.encode()):
-            return web.Response(status=403, text="wrong secret")
+        # Header bytes that are not ASCII arrive as surrogates, which cannot be encoded.
+        if not given.isascii() or not hmac.compare_digest(given.encode(), webhook_secret.encode()):
+            return _refuse(403, "wrong secret")
+        if request.content_type != "application/json":
+            return _refuse(415, "not JSON")
         try:
-            data = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.Response(status=400, text="not JSON")
+            data = json.loads(await request.read())
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, "too large")
+        except (ValueError, RecursionError):  # ValueError covers bad JSON and bad UTF-8
+            return _refuse(400, "not JSON")
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int or _too_deep(data):
+            return _refuse(400, "not an update")
         try:
             update = Update.de_json(data, application.bot)
         except Exception as exc:

@@ -188,3 +188,39 @@ async def test_any_message_at_any_step_is_answered_and_the_step_kept(
     await advance(resident, step, "done")
     (answer,) = await answers(bot)
     assert answer.persona_id == "alain"
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+async def test_any_unicode_is_legitimate_input(
+    phone: Callable[..., Phone], bot: Fabrique, language: str
+) -> None:
+    """Digits of other scripts and styles are read as digits; control characters and halves of
+    characters in a wish are dropped or replaced, and the answer is stored; never "Oups"."""
+    w = words(language)
+    resident = phone(5001, language)
+    await accept(resident, w)
+    await resident.tap(w._("Répondre ▶"))
+    reply = await resident.send("9" * 5000)
+    assert w._("Aucun d’entre eux") in resident.buttons(reply), "a huge number is refused, the step kept"
+    reply = await resident.send("²")
+    assert w._("Habitant choisi : {name}", name="Laurence") in (reply.text or "")
+    reply = await resident.send("\x00\x01\x02 \ud800 \x1b")
+    assert w._("Garder ma réponse") not in resident.buttons(reply), "nothing to keep"
+    assert w._(
+        "C’est un peu court : écrivez au moins {min} caractères pour décrire votre métropole idéale.", min=10
+    ) in (reply.text or ""), "only invisible or broken characters: too short"
+    await resident.send(
+        "Une métropole\x00 sans\x07 bruit \ud800 et <b>verte</b>\tpour tous\n\u202edemain\u202c"
+    )
+    summary = await resident.send("٣ ١ ⑤ ² ４")  # Arabic-Indic, circled, superscript, full-width
+    wish = "Une métropole sans bruit \N{REPLACEMENT CHARACTER} et <b>verte</b>\tpour tous\n\u202edemain"
+    assert "&lt;b&gt;" not in (summary.text or "") and wish in (summary.text or ""), "shown as stored"
+    await resident.tap(w._("✅ Je confirme"))
+    (answer,) = await answers(bot)
+    assert (answer.persona_id, answer.wish) == ("laurence", wish)
+    assert answer.ranking == "fraternite,innovation,authenticite,ouverture,responsabilite"
+    sorry = w._(
+        "Oups, un problème technique m’a empêché de répondre. Vos réponses enregistrées "
+        "sont en sécurité : réessayez dans un instant."
+    )
+    assert all(sorry not in (message.text or "") for message in resident.messages)

@@ -7,7 +7,19 @@ from bot.dialogs.ranking import TypedRankingError, parse_typed_ranking
 
 @pytest.mark.parametrize(
     "typed",
-    ["3 1 5 2 4", "3,1,5,2,4", "3-1-5-2-4", "3 > 1 > 5 > 2 > 4", "31524", "  3  1 5 2 4  ", "3, 1; 5. 2/4"],
+    [
+        "3 1 5 2 4",
+        "3,1,5,2,4",
+        "3-1-5-2-4",
+        "3 > 1 > 5 > 2 > 4",
+        "31524",
+        "  3  1 5 2 4  ",
+        "3, 1; 5. 2/4",
+        "٣ ١ ٥ ٢ ٤",
+        "３，１，５，２，４",
+        "③ ① ⑤ ② ④",
+        "³¹⁵²⁴",
+    ],
 )
 def test_an_order_is_read_whatever_the_separators(typed: str) -> None:
     assert parse_typed_ranking(typed, 5) == (3, 1, 5, 2, 4)
@@ -25,6 +37,10 @@ def test_an_order_is_read_whatever_the_separators(typed: str) -> None:
         ("3 1 5", "missing", (2, 4)),
         ("3 1 5 2 4 4", "repeated", (4,)),
         ("315", "missing", (2, 4)),
+        ("3 1 5 2 ⑩", "out_of_range", (0,)),
+        ("9" * 4000 + "0", "out_of_range", (0, 9)),
+        ("3 1 5 2 4\x00", "not_digits", ()),
+        ("3 1 5 2 \ud800", "not_digits", ()),
     ],
 )
 def test_an_invalid_order_is_explained_not_guessed(typed: str, reason: str, numbers: tuple[int, ...]) -> None:

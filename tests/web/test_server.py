@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import socket
@@ -80,7 +81,7 @@ async def test_a_wrong_or_missing_secret_is_rejected_and_nothing_is_handled(
 
 
 USER = {"id": 9304, "is_bot": False, "first_name": "Inès", "language_code": "fr"}
-UNASKED_UPDATES = [
+UNASKED_UPDATES: list[dict[str, object]] = [
     {"poll": {"id": "5", "persistent_id": "p5", "question": "Tram ?", "options": [], "total_voter_count": 3,
               "is_closed": True, "is_anonymous": True, "type": "regular", "allows_multiple_answers": False,
               "allows_revoting": False, "members_only": False}},
@@ -208,3 +209,53 @@ async def test_sigterm_finishes_the_update_in_flight(
             process.kill()
             await process.wait()
     assert os.environ.get("WEBHOOK_URL") is None
+
+
+async def raw_post(url: str, head: bytes, body: bytes = b"", *, method: bytes = b"POST") -> int:
+    """Send bytes as they are (headers that are not ASCII included); the answer's status."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        method + b" /telegram HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        + head + b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )  # fmt: skip
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    return int(status_line.split()[1])
+
+
+GOOD = b"X-Telegram-Bot-Api-Secret-Token: " + SECRET.encode() + b"\r\nContent-Type: application/json\r\n"
+NESTED = b'{"update_id": 1, "message": ' + b"[" * 500 + b"]" * 500 + b"}"
+MALFORMED = {
+    "secret that is not ASCII": (b"X-Telegram-Bot-Api-Secret-Token: caf\xc3\xa9\xff\r\n", b"{}", b"POST"),
+    "deeply nested JSON": (GOOD, b"[" * 100_000 + b"]" * 100_000, b"POST"),
+    "deeply nested update": (GOOD, NESTED, b"POST"),
+    "invalid JSON": (GOOD, b'{"update_id": 1, "message": ', b"POST"),
+    "invalid UTF-8": (GOOD, b'{"update_id": 1, "x": "\xff\xfe"}', b"POST"),
+    "JSON that is not an object": (GOOD, b'["update_id", 1]', b"POST"),
+    "object without an update id": (GOOD, b'{"message": {"text": "hello"}}', b"POST"),
+    "huge body": (GOOD, b'{"update_id": 1, "x": "' + b"a" * 3_000_000 + b'"}', b"POST"),
+    "wrong content type": (GOOD.replace(b"application/json", b"text/plain"), b'{"update_id": 1}', b"POST"),
+    "wrong method": (GOOD, b"", b"GET"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+async def test_malformed_webhook_requests_get_a_4xx_and_one_log_line_at_most(
+    hooked: tuple[Fabrique, str], sandbox: BotApiSandbox, caplog: pytest.LogCaptureFixture, case: str
+) -> None:
+    fabrique, url = hooked
+    head, body, method = MALFORMED[case]
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.WARNING, logger="aiohttp.access")  # as `fabrique-bot run` sets it
+    caplog.clear()
+    status = await raw_post(url, head, body, method=method)
+    assert 400 <= status < 500, f"{case}: {status}"
+    assert len(caplog.records) <= 1, [r.getMessage() for r in caplog.records]
+    assert not any(
+        r.exc_info or "café" in r.getMessage() or "hello" in r.getMessage() for r in caplog.records
+    )
+    assert sample(fabrique, "fabrique_update_errors_total") == 0
+    resident = Phone(sandbox, 9306, "fr")
+    await accept(resident, t)  # and the bot goes on
