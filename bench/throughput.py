@@ -147,14 +147,14 @@ async def sandbox_with_residents(latency: float, first_id: int, count: int) -> A
 
 
 async def run_case(
-    name: str, command: list[str], env: dict[str, str], count: int, latency: float
+    name: str, command: list[str], env: dict[str, str], count: int, latency: float, cwd: str | None = None
 ) -> dict[str, Any]:
     async with sandbox_with_residents(latency, FIRST_ID, count) as url:
         wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. a profiler
         bot = await asyncio.create_subprocess_exec(
             *(part.replace("{api}", url) for part in wrap + command),
             env={key: value.replace("{api}", url) for key, value in env.items()},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=cwd,
         )  # fmt: skip
         try:
             async with aiohttp.ClientSession() as client:
@@ -169,40 +169,64 @@ async def run_case(
             await bot.wait()
 
 
-async def main_async(count: int, latency: float, postgres: str | None) -> list[dict[str, Any]]:
+@asynccontextmanager
+async def fresh_postgres(postgres: str) -> AsyncIterator[str]:
+    """A new database on the server at the admin URL ``postgres``, dropped afterwards."""
+    name = f"fabrique_bench_{uuid.uuid4().hex[:8]}"
+    admin_url = make_url(postgres)
+    admin = await asyncpg.connect(
+        admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@asynccontextmanager
+async def checkout(ref: str | None) -> AsyncIterator[str | None]:
+    """A temporary git worktree of ``ref`` (Fabrique as it was, run from there), or None."""
+    if ref is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        tree = str(Path(folder) / "tree")
+        git = await asyncio.create_subprocess_exec("git", "worktree", "add", "--detach", "-q", tree, ref)
+        assert await git.wait() == 0, f"cannot check out {ref}"
+        try:
+            yield tree
+        finally:
+            remove = await asyncio.create_subprocess_exec("git", "worktree", "remove", "--force", tree)
+            await remove.wait()
+
+
+async def main_async(
+    count: int, latency: float, postgres: str | None, *, before: str | None, baseline: bool
+) -> list[dict[str, Any]]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "STAFF_"))}
     # Simulated residents answer at once; real ones take more than Telegram's second per chat.
     common = {**base, "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_URL": "{api}",
               "PER_CHAT_RATE": "1000", "MAX_CONCURRENT_UPDATES": "512"}  # fmt: skip
     results = []
-    with tempfile.TemporaryDirectory() as folder:
-        baseline = [sys.executable, str(Path(__file__).with_name("baseline_bot.py")), "{api}"]
-        results.append(
-            await run_case(
-                "plain PTB ConversationHandler (baseline)",
-                baseline,
-                base | {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN},
-                count,
-                latency,
-            )
-        )
-        fabrique = [sys.executable, "-m", "bot", "run"]
-        sqlite_env = common | {"DATA_DIR": folder, "WEB_PORT": str(free_port())}
-        results.append(await run_case("Fabrique, SQLite", fabrique, sqlite_env, count, latency))
-        if postgres:
-            name = f"fabrique_bench_{uuid.uuid4().hex[:8]}"
-            admin_url = make_url(postgres)
-            admin = await asyncpg.connect(
-                admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
-            )
-            await admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                database = admin_url.set(database=name).render_as_string(hide_password=False)
-                pg_env = common | {"DATABASE_URL": database, "WEB_PORT": str(free_port())}
-                results.append(await run_case("Fabrique, PostgreSQL", fabrique, pg_env, count, latency))
-            finally:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                await admin.close()
+    if baseline:
+        command = [sys.executable, str(Path(__file__).with_name("baseline_bot.py")), "{api}"]
+        environment = base | {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN}
+        name = "plain PTB ConversationHandler (baseline)"
+        results.append(await run_case(name, command, environment, count, latency))
+    fabrique = [sys.executable, "-m", "bot", "run"]
+    async with checkout(before) as earlier:
+        versions = [(f"Fabrique {before}", earlier)] if earlier else []
+        for label, tree in [*versions, ("Fabrique", None)]:
+            with tempfile.TemporaryDirectory() as folder:
+                sqlite_env = common | {"DATA_DIR": folder, "WEB_PORT": str(free_port())}
+                results.append(await run_case(f"{label}, SQLite", fabrique, sqlite_env, count, latency, tree))
+            if postgres:
+                async with fresh_postgres(postgres) as database:
+                    pg_env = common | {"DATABASE_URL": database, "WEB_PORT": str(free_port())}
+                    name = f"{label}, PostgreSQL"
+                    results.append(await run_case(name, fabrique, pg_env, count, latency, tree))
     return results
 
 
@@ -215,8 +239,17 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default=os.environ.get("TEST_POSTGRES_URL"), help="admin URL of a PostgreSQL server"
     )
+    parser.add_argument(
+        "--before", metavar="REF", help="also run Fabrique as it was at this git commit, in the same run"
+    )
+    parser.add_argument(
+        "--no-baseline", action="store_true", help="skip the plain python-telegram-bot bot (13 min)"
+    )
     args = parser.parse_args()
-    for result in asyncio.run(main_async(args.residents, args.latency, args.postgres)):
+    run = main_async(
+        args.residents, args.latency, args.postgres, before=args.before, baseline=not args.no_baseline
+    )
+    for result in asyncio.run(run):
         print(json.dumps(result))
     python = f"{platform.python_implementation()} {platform.python_version()}"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {python}")

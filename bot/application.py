@@ -11,8 +11,9 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content, load_content
-from bot.handlers.concurrency import BoundedUpdateQueue, PerResidentOrder
 from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
+from bot.handlers.inbox import Handling, Intake, Poller
+from bot.handlers.outbox import Sender
 from bot.handlers.reading import ReadableUpdates
 from bot.handlers.resident import GATE, ResidentHandlers
 from bot.handlers.staff import GROUP, StaffHandlers
@@ -23,6 +24,7 @@ from bot.metrics import Metrics
 from bot.services.abuse import FloodControl
 from bot.services.broadcasts import BroadcastEngine
 from bot.services.consultation import ConsultationService
+from bot.services.lines import Lines
 from bot.services.pacing import Pacer
 from bot.services.retention import Retention
 from bot.services.staff import StaffService
@@ -53,6 +55,9 @@ class Fabrique:
     broadcasts: BroadcastEngine
     retention: Retention
     metrics: Metrics
+    lines: Lines
+    intake: Intake
+    poller: Poller
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
@@ -78,8 +83,6 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(FloodGate(pacer))
-        .concurrent_updates(PerResidentOrder(settings.max_concurrent_updates, metrics, flood))
-        .update_queue(BoundedUpdateQueue(settings.max_concurrent_updates))
         .request(AiohttpRequest(settings.max_concurrent_updates))
         .get_updates_request(ReadableUpdates(metrics))
         .post_init(lambda _app: _started())
@@ -104,6 +107,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
     synthesis = SynthesisService(settings.database, content, i18n, clock)
     staff = StaffHandlers(staff_service, consultation, synthesis, i18n)
+    handling = Handling(application, database, clock, flood, metrics, residents.apology)
+    sender = Sender(application.bot, database, clock, metrics, residents.apology)
+    lines = Lines(database, clock, handling.handle, sender.send, limit=settings.max_concurrent_updates)
+    intake = Intake(database, clock, lines)
 
     async def _started() -> None:
         await database.upgrade()
@@ -111,8 +118,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         await staff.publish_commands(application.bot)
         engine.start()
         retention.start()
+        lines.start()
 
     async def _stopping() -> None:
+        await lines.stop()
         await retention.stop()
         await engine.stop()
 
@@ -120,4 +129,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
     application.add_handlers(staff.handlers(), group=GROUP)
     application.add_handlers(residents.handlers())
     application.add_error_handler(residents.on_error)
-    return Fabrique(settings, content, database, i18n, application, engine, retention, metrics)
+    return Fabrique(
+        settings, content, database, i18n, application, engine, retention, metrics,
+        lines, intake, Poller(application, intake, lines),
+    )  # fmt: skip

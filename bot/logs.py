@@ -9,6 +9,7 @@ httpx every URL, which holds the bot token. Those loggers are kept above that.
 from __future__ import annotations
 
 import logging
+import traceback
 
 QUIETER = {
     "telegram": logging.INFO,
@@ -26,3 +27,14 @@ def keep_residents_out_of_logs() -> None:
         logger = logging.getLogger(name)
         if logger.level < level:
             logger.setLevel(level)
+
+
+def trace(error: BaseException | None) -> str:
+    """An exception's type and the frames it went through, with its causes; never its message,
+    which may hold what a resident typed."""
+    parts: list[str] = []
+    while error is not None and len(parts) < 5:
+        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        parts.append(f"{type(error).__module__}.{type(error).__qualname__} (message withheld)\n{frames}")
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return "\ncaused by ".join(parts) or "unknown error"

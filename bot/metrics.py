@@ -27,6 +27,11 @@ class Metrics:
             "Updates ignored because their sender was paused by flood control.",
             registry=self.registry,
         )
+        self.dropped = Counter(
+            "fabrique_replies_dropped",
+            "Replies Telegram refused for good (or too late to answer a press), given up.",
+            registry=self.registry,
+        )
         self.deliveries = Counter(
             "fabrique_broadcast_deliveries",
             "Broadcast deliveries finished by this process, by outcome.",

@@ -76,10 +76,9 @@ async def _start(fabrique: Fabrique) -> None:
 
 
 async def _stop(fabrique: Fabrique) -> None:
-    """Finish every update already taken (the queue is joined), then close everything."""
+    """Finish the update each resident's line is handling (and send its replies), then close
+    everything; what is left waits in the inbox for the next start."""
     application = fabrique.application
-    if application.running:  # not yet, when setting the webhook failed
-        await application.stop()
     if application.post_stop is not None:
         await application.post_stop(application)
     await application.shutdown()
@@ -90,17 +89,12 @@ async def _stop(fabrique: Fabrique) -> None:
 @asynccontextmanager
 async def polling(fabrique: Fabrique, *, poll_timeout: int = 10) -> AsyncIterator[Fabrique]:
     """The bot long-polling its Bot API server until the block ends."""
-    application = fabrique.application
-    assert application.updater is not None
     await _start(fabrique)
-    await application.updater.start_polling(
-        poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES
-    )
-    await application.start()
+    fabrique.poller.start(timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
     try:
         yield fabrique
     finally:
-        await application.updater.stop()
+        await fabrique.poller.stop()
         await _stop(fabrique)
 
 
@@ -120,9 +114,8 @@ async def http(fabrique: Fabrique, host: str, port: int, *, webhook_secret: str 
 
 @asynccontextmanager
 async def webhook(fabrique: Fabrique, host: str, port: int) -> AsyncIterator[str]:
-    """The bot receiving Telegram's webhook: set at start (updates queue until the application
-    starts, just after); at the end, updates stop being accepted first, then the ones already
-    accepted are finished."""
+    """The bot receiving Telegram's webhook: set at start; at the end, updates stop being
+    accepted first, then the ones being handled are finished."""
     settings = fabrique.settings
     assert settings.webhook_url is not None and settings.webhook_secret is not None
     application = fabrique.application
@@ -143,7 +136,6 @@ async def webhook(fabrique: Fabrique, host: str, port: int) -> AsyncIterator[str
                     f"Telegram refused the webhook {address}: {exc.message} (WEBHOOK_URL must be a "
                     "public HTTPS address Telegram can reach, on port 443, 80, 88 or 8443)"
                 ) from None
-            await application.start()
             yield url
     finally:
         await _stop(fabrique)

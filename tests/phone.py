@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.sandbox import BotApiSandbox
@@ -33,6 +34,11 @@ class Phone:
     def buttons(self, message: Message | None = None) -> list[str]:
         shown = message or self.last
         return [button["text"] for row in shown.inline_keyboard for button in row]
+
+    async def wait_for_message(self, wanted: Callable[[Message], bool], *, after: int) -> Message:
+        """The first of the bot's messages after the ``after``-th that is ``wanted``."""
+        await self.sandbox.wait_for(lambda: any(wanted(m) for m in self.messages[after:]), timeout=TIMEOUT)
+        return next(m for m in self.messages[after:] if wanted(m))
 
     async def _until_new_message(self, before: int) -> Message:
         await self.sandbox.wait_for(lambda: len(self.messages) > before, timeout=TIMEOUT)

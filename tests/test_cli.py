@@ -455,9 +455,14 @@ async def test_a_resident_continues_at_the_same_step_after_the_bot_is_killed(
         await first.wait()
 
     async with bot_process(tmp_path, url) as second:
-        values = await resident.send(WISH)
+        # The reply in flight at the kill may come again first (one duplicate per crash at most).
+        before = len(resident.messages)
+        await sandbox.send_text(resident.user_id, WISH)
+        values = await resident.wait_for_message(
+            lambda m: t.content("Authenticité") in resident.buttons(m), after=before
+        )
         assert "✓" in (values.text or "")
-        assert t.content("Authenticité") in resident.buttons(values)
+        assert len(resident.messages) - before <= 2
         await resident.send("2 1 3 4 5")
         await resident.tap(t._("✅ Je confirme"))
         assert "Merci !" in resident.text

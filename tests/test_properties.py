@@ -231,7 +231,7 @@ async def play_round(run: Run, round_: dict[int, list[Action]]) -> None:
                 expected[resident] += 1
                 run.updates += 1
     await sandbox.wait_for(lambda: not sandbox.pending_updates and sandbox.updates.long_polling, timeout=30)
-    await asyncio.wait_for(run.fabrique.application.update_queue.join(), timeout=30)
+    await asyncio.wait_for(run.fabrique.lines.idle(), timeout=30)
 
     for resident, replies in expected.items():
         if resident in pressing:

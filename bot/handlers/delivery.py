@@ -8,6 +8,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot.dialogs.screen import Screen
+from bot.handlers.outbox import retry_seconds
 from bot.handlers.render import markup, message_entities
 from bot.services.broadcasts import SendResult
 from bot.services.pacing import Pacer
@@ -19,12 +20,6 @@ COUNTED = frozenset(
 )  # fmt: skip
 BROADCAST = {"broadcast": True}
 DIALOG_RETRIES = 3
-
-
-def retry_seconds(error: RetryAfter) -> float:
-    """How long Telegram asked to wait (python-telegram-bot gives an int or a timedelta)."""
-    delay = error.retry_after
-    return float(delay) if isinstance(delay, int | float) else delay.total_seconds()
 
 
 class FloodGate(BaseRateLimiter[dict[str, Any]]):

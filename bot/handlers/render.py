@@ -1,34 +1,24 @@
-"""Rendering a service's :class:`Reply` through the Bot API."""
+"""Rendering a service's :class:`Reply` as Bot API calls, written to the outbox.
+
+Nothing is sent here: the calls join the update's unit of work (see
+:mod:`bot.handlers.outbox`), are stored with the state change they report, and are made once
+it has committed, each standing alone, so that a refused call never loses the rest.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
-from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-from telegram import (
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputFile,
-    LinkPreviewOptions,
-    MessageEntity,
-    Update,
-)
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.constants import ParseMode
-from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
 from bot.dialogs.screen import Screen
+from bot.handlers.outbox import current_unit
 from bot.services.replies import Reply
+from bot.storage.queues import Call
 
-log = logging.getLogger(__name__)
-T = TypeVar("T")
-Shown = Callable[[int], Awaitable[Reply]]
-"""Told the id of a message sent with buttons (the resident's new live keyboard); answers what
-becomes of the previous one."""
 TOAST_MAX = 200
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+NO_PREVIEW = {"is_disabled": True}
 
 
 def markup(screen: Screen) -> InlineKeyboardMarkup | None:
@@ -54,11 +44,20 @@ def message_entities(screen: Screen) -> list[MessageEntity] | None:
     return [MessageEntity.de_json(dict(entity), None) for entity in screen.entities]
 
 
-def formatting(screen: Screen) -> dict[str, Any]:
-    """How a screen's text is formatted: HTML, or its own entities."""
-    if screen.entities is not None:
-        return {"entities": message_entities(screen)}
-    return {"parse_mode": ParseMode.HTML}
+def _shown(screen: Screen) -> dict[str, Any]:
+    """A screen's text, formatting (HTML, or its own entities) and buttons, as call parameters."""
+    keyboard = markup(screen)
+    formatting: dict[str, Any] = (
+        {"entities": [dict(entity) for entity in screen.entities]}
+        if screen.entities is not None
+        else {"parse_mode": ParseMode.HTML.value}
+    )
+    return {
+        "text": screen.text,
+        **formatting,
+        "reply_markup": keyboard.to_dict() if keyboard else None,
+        "link_preview_options": NO_PREVIEW,
+    }
 
 
 def _toast(text: str | None) -> str | None:
@@ -67,101 +66,53 @@ def _toast(text: str | None) -> str | None:
     return text[: TOAST_MAX - 1] + "…"
 
 
-class _Calls:
-    """The Bot API calls of one reply, each standing alone: a refused call is logged (by kind,
-    never its text) and the others are still made. A resident who cannot be reached any more
-    (Forbidden: the bot is blocked) ends the reply."""
-
-    def __init__(self) -> None:
-        self.failure: TelegramError | None = None
-
-    async def optional(self, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-        """A call the resident can do without: the toast, an edit, removing old buttons."""
-        try:
-            return await call()
-        except Forbidden:
-            raise
-        except TelegramError as exc:
-            log.info("reply: %s refused (%s)", what, type(exc).__name__)
-            return None
-
-    async def needed(self, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-        """A message or file the resident must get: its failure is raised once all is tried."""
-        try:
-            return await call()
-        except Forbidden:
-            raise
-        except TelegramError as exc:
-            log.warning("reply: %s failed (%s)", what, type(exc).__name__)
-            self.failure = self.failure or exc
-            return None
-
-
-async def render(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, shown: Shown | None = None
-) -> None:
-    """Answer the button press, update the pressed message, send the new messages, then remove
-    the buttons of the resident's previous live keyboard (``shown`` records each new one).
-
-    Every call is made even when an earlier one was refused; a message or file that could not
-    be sent is raised at the end, for the error handler to apologise.
-    """
-    calls = _Calls()
-    try:
-        await _deliver(update, context, reply, shown, calls)
-    except Forbidden:
-        log.info("reply stopped: the resident cannot be reached")
-        return
-    if calls.failure is not None:
-        raise calls.failure
-
-
-async def _deliver(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply, shown: Shown | None, calls: _Calls
-) -> None:
+def calls(update: Update, reply: Reply, *, track: bool = False) -> list[Call]:
+    """Answer the button press, update the pressed message, send the new messages and files,
+    then remove the buttons of an earlier message (``reply.retire``). With ``track``, a
+    message sent with buttons becomes the resident's live keyboard."""
+    made: list[Call] = []
     query = update.callback_query
-    pressed = query.message.message_id if query is not None and query.message is not None else None
-    if query is not None:
-        await calls.optional("answerCallbackQuery", lambda: query.answer(_toast(reply.toast)))
-        if reply.edit is not None:
-            edit = reply.edit
-            await calls.optional(
-                "editMessageText",
-                lambda: query.edit_message_text(
-                    edit.text, **formatting(edit), reply_markup=markup(edit), link_preview_options=NO_PREVIEW
-                ),
-            )
-        elif reply.clear_keyboard:
-            await calls.optional("editMessageReplyMarkup", lambda: query.edit_message_reply_markup(None))
     chat = update.effective_chat
+    pressed = query.message if query is not None else None
+    if query is not None:
+        made.append(Call("answerCallbackQuery", {"callback_query_id": query.id, "text": _toast(reply.toast)}))
+    if pressed is not None:
+        where = {"chat_id": pressed.chat.id, "message_id": pressed.message_id}
+        if reply.edit is not None:
+            made.append(Call("editMessageText", {**where, **_shown(reply.edit)}))
+        elif reply.clear_keyboard:
+            made.append(Call("editMessageReplyMarkup", {**where, "reply_markup": None}))
     if chat is None:
-        return
-    retired = [reply.retire]
-    for screen in reply.send:
-        sent = await calls.needed(
-            "sendMessage",
-            partial(
-                context.bot.send_message,
-                chat.id,
-                screen.text,
-                **formatting(screen),
-                reply_markup=markup(screen),
-                link_preview_options=NO_PREVIEW,
-            ),
+        return made
+    made.extend(
+        Call("sendMessage", {"chat_id": chat.id, **_shown(screen)}, keyboard=track and bool(screen.keyboard))
+        for screen in reply.send
+    )
+    made.extend(
+        Call(
+            "sendPhoto" if attachment.kind == "photo" else "sendDocument",
+            {"chat_id": chat.id, "filename": attachment.filename, "caption": attachment.caption or None},
+            attachment.content,
         )
-        if sent is not None and screen.keyboard and shown is not None:
-            retired.append((await shown(sent.message_id)).retire)
-    for attachment in reply.files:
-        upload = InputFile(attachment.content, filename=attachment.filename)
-        photo = attachment.kind == "photo"
-        method = context.bot.send_photo if photo else context.bot.send_document
-        await calls.needed(
-            "sendPhoto" if photo else "sendDocument",
-            partial(method, chat.id, upload, caption=attachment.caption or None),
-        )
-    for message_id in retired:
-        if message_id is not None and message_id != pressed:
-            await calls.optional(
+        for attachment in reply.files
+    )
+    if reply.retire is not None and (pressed is None or reply.retire != pressed.message_id):
+        made.append(
+            Call(
                 "editMessageReplyMarkup",
-                partial(context.bot.edit_message_reply_markup, chat.id, message_id, reply_markup=None),
+                {"chat_id": chat.id, "message_id": reply.retire, "reply_markup": None},
             )
+        )
+    return made
+
+
+def render(update: Update, reply: Reply, *, track: bool = False) -> None:
+    """Show ``reply`` once the update's transaction has committed."""
+    current_unit().calls.extend(calls(update, reply, track=track))
+
+
+def apologise(update: Update, reply: Reply) -> None:
+    """The update failed: its changes are rolled back, and only ``reply`` is sent."""
+    unit = current_unit()
+    unit.failed = True
+    unit.apology = calls(update, reply)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from telegram import Bot, BotCommand, InlineQueryResultsButton, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -27,12 +24,15 @@ from bot.commands import RESIDENT_COMMANDS
 from bot.config import LANGUAGES
 from bot.dialogs import Screen, h
 from bot.handlers.concurrency import sender_of
-from bot.handlers.render import render
+from bot.handlers.outbox import current_unit
+from bot.handlers.render import apologise, render
 from bot.i18n import I18n
+from bot.logs import trace
 from bot.metrics import Metrics
 from bot.services.abuse import FloodControl
 from bot.services.consultation import ConsultationService, Who
 from bot.services.replies import Reply
+from bot.storage.queues import Call
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -49,17 +49,6 @@ def who(update: Update) -> Who:
     query = update.callback_query
     pressed = query.message.message_id if query is not None and query.message is not None else None
     return Who(user.id, user.language_code, pressed)
-
-
-def trace(error: BaseException | None) -> str:
-    """An exception's type and the frames it went through, with its causes; never its message,
-    which may hold what a resident typed."""
-    parts: list[str] = []
-    while error is not None and len(parts) < 5:
-        frames = "".join(traceback.format_list(traceback.extract_tb(error.__traceback__)))
-        parts.append(f"{type(error).__module__}.{type(error).__qualname__} (message withheld)\n{frames}")
-        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
-    return "\ncaused by ".join(parts) or "unknown error"
 
 
 class ResidentHandlers:
@@ -110,45 +99,40 @@ class ResidentHandlers:
         if sender is None or not self.flood.paused(sender):
             return
         if self.flood.tell(sender):
-            await render(update, context, await self.service.flooded(who(update)))
+            render(update, await self.service.flooded(who(update)))
         elif update.callback_query is not None:
-            await render(update, context, Reply())
+            render(update, Reply())
         raise ApplicationHandlerStop
-
-    async def _reply(self, update: Update, context: Context, reply: Reply) -> None:
-        """Render a reply to the resident, keeping track of their live keyboard."""
-        await render(update, context, reply, partial(self.service.shown, who(update)))
 
     async def start(self, update: Update, context: Context) -> None:
         payload = context.args[0] if context.args else None
-        await self._reply(update, context, await self.service.start(who(update), payload))
+        render(update, await self.service.start(who(update), payload), track=True)
 
     async def command(self, update: Update, context: Context) -> None:
         assert update.effective_message is not None
         assert update.effective_message.text
         name = update.effective_message.text.split()[0].lstrip("/").split("@")[0].lower()
-        await self._reply(update, context, await self._commands[name](who(update)))
+        render(update, await self._commands[name](who(update)), track=True)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
-        await self._reply(update, context, await self.service.unknown_command(who(update)))
+        render(update, await self.service.unknown_command(who(update)), track=True)
 
     async def press(self, update: Update, context: Context) -> None:
         assert update.callback_query is not None
         reply = await self.service.press(who(update), update.callback_query.data)
-        await self._reply(update, context, reply)
+        render(update, reply, track=True)
 
     async def text(self, update: Update, context: Context) -> None:
         assert update.effective_message is not None
         assert update.effective_message.text is not None
-        await self._reply(
-            update, context, await self.service.text(who(update), update.effective_message.text)
-        )
+        reply = await self.service.text(who(update), update.effective_message.text)
+        render(update, reply, track=True)
 
     async def other(self, update: Update, context: Context) -> None:
-        await self._reply(update, context, await self.service.other(who(update)))
+        render(update, await self.service.other(who(update)), track=True)
 
     async def edited(self, update: Update, context: Context) -> None:
-        await self._reply(update, context, await self.service.edited(who(update)))
+        render(update, await self.service.edited(who(update)), track=True)
 
     async def inline(self, update: Update, context: Context) -> None:
         """``@bot …`` typed in any chat: no results, only a button to talk privately."""
@@ -156,7 +140,10 @@ class ResidentHandlers:
         assert query is not None
         label = self.service.inline_invitation(query.from_user.language_code)
         button = InlineQueryResultsButton(text=label, start_parameter=INLINE_SOURCE)
-        await query.answer([], button=button, cache_time=300, is_personal=True)
+        answer = {"inline_query_id": query.id, "results": [], "button": button.to_dict()}
+        current_unit().calls.append(
+            Call("answerInlineQuery", {**answer, "cache_time": 300, "is_personal": True})
+        )
 
     async def member(self, update: Update, context: Context) -> None:
         """A resident who blocks the bot is unsubscribed; a group or channel that adds the bot
@@ -171,32 +158,35 @@ class ResidentHandlers:
             return
         joined = status in (ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR)
         if joined and change.old_chat_member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-            await render(
-                update, context, Reply(send=[self.service.group_invitation(change.from_user.language_code)])
-            )
+            render(update, Reply(send=[self.service.group_invitation(change.from_user.language_code)]))
 
     async def on_error(self, update: object, context: Context) -> None:
         """Log where the failure happened (never what was in it), and tell the resident in their
-        language; each call stands alone and nothing here raises."""
+        language: the update's changes are rolled back and only the apology is sent."""
         self.metrics.errors.inc()
         log.error("update failed: %s", trace(context.error))
         if not isinstance(update, Update) or update.effective_user is None:
             return
+        sorry = await self._sorry(who(update))
+        chat = update.effective_chat
+        private = chat is not None and chat.type == ChatType.PRIVATE
+        apologise(update, Reply(toast=sorry, send=[Screen(h(sorry))] if private else []))
+
+    async def apology(self, chat_id: int) -> Call:
+        """What a resident is sent in place of a message Telegram refused."""
+        return Call("sendMessage", {"chat_id": chat_id, "text": await self._sorry(Who(chat_id))})
+
+    async def _sorry(self, resident: Who) -> str:
+        """« Something went wrong » in the resident's language."""
         try:
-            t = await self.service.translator(who(update))
+            t = await self.service.translator(resident)
         except Exception as exc:  # the database may be what failed: the app's language will do
             log.warning("resident's language unknown: %s", type(exc).__name__)
-            t = self.i18n.guess(update.effective_user.language_code)
-        sorry = t._(
+            t = self.i18n.guess(resident.language_code)
+        return t._(
             "Oups, un problème technique m’a empêché de répondre. Vos réponses enregistrées "
             "sont en sécurité : réessayez dans un instant."
         )
-        chat = update.effective_chat
-        private = chat is not None and chat.type == ChatType.PRIVATE
-        try:
-            await render(update, context, Reply(toast=sorry, send=[Screen(h(sorry))] if private else []))
-        except TelegramError as exc:
-            log.warning("could not tell the resident about the failure: %s", type(exc).__name__)
 
     async def publish_commands(self, bot: Bot) -> None:
         """Register the command menu in every language (and the default language for others)."""

@@ -63,24 +63,24 @@ class StaffHandlers:
         ]
 
     async def compose(self, update: Update, context: Context) -> None:
-        await render(update, context, await self.staff.compose(who(update)))
+        render(update, await self.staff.compose(who(update)))
         raise ApplicationHandlerStop
 
     async def broadcasts(self, update: Update, context: Context) -> None:
-        await render(update, context, await self.staff.broadcasts(who(update)))
+        render(update, await self.staff.broadcasts(who(update)))
         raise ApplicationHandlerStop
 
     async def export(self, update: Update, context: Context) -> None:
         """``/export [paradox]``: the answers as a CSV document."""
         await context.bot.send_chat_action(who(update).telegram_id, ChatAction.UPLOAD_DOCUMENT)
         paradox = context.args[0] if context.args else None
-        await render(update, context, await self.synthesis.export(self._t(update), paradox))
+        render(update, await self.synthesis.export(self._t(update), paradox))
         raise ApplicationHandlerStop
 
     async def stats(self, update: Update, context: Context) -> None:
         """``/stats``: the figures and charts."""
         await context.bot.send_chat_action(who(update).telegram_id, ChatAction.TYPING)
-        await render(update, context, await self.synthesis.stats(self._t(update)))
+        render(update, await self.synthesis.stats(self._t(update)))
         raise ApplicationHandlerStop
 
     def _t(self, update: Update) -> Translator:
@@ -90,7 +90,7 @@ class StaffHandlers:
         """The residents' agenda, with a button to announce each upcoming stage."""
         reply = await self.consultation.agenda(who(update))
         reply.send = [replace(reply.send[0], keyboard=self.staff.stage_buttons(who(update)))]
-        await render(update, context, reply)
+        render(update, reply)
         raise ApplicationHandlerStop
 
     async def text(self, update: Update, context: Context) -> None:
@@ -100,7 +100,7 @@ class StaffHandlers:
         entities = [entity.to_dict() for entity in message.entities]
         reply = await self.staff.text(who(update), message.text, entities)
         if reply is not None:
-            await render(update, context, reply)
+            render(update, reply)
             raise ApplicationHandlerStop
 
     async def press(self, update: Update, context: Context) -> None:
@@ -111,7 +111,7 @@ class StaffHandlers:
         chat_id = message.chat.id if message is not None else who(update).telegram_id
         message_id = message.message_id if message is not None else None
         reply = await self.staff.press(who(update), query.data, chat_id, message_id)
-        await render(update, context, reply)
+        render(update, reply)
         raise ApplicationHandlerStop
 
     async def publish_commands(self, bot: Bot) -> None:

@@ -360,6 +360,8 @@ class ConsultationService:
                 return Reply(edit=Screen(text))
             case "forget" if arg == "y" and turn.resident is not None:
                 await turn.repos.residents.erase(turn.resident)
+                await turn.repos.inbox.forget_line(turn.who.telegram_id)
+                await turn.repos.outbox.forget_line(turn.who.telegram_id)
                 text = t._(
                     "Vos données sont effacées. Vos réponses restent dans la consultation, sans plus "
                     "aucun lien avec vous. Merci d’avoir participé !"
@@ -420,12 +422,6 @@ class ConsultationService:
             return None
         previous, ctx.state.keyboard_message_id = ctx.state.keyboard_message_id, None
         return previous
-
-    async def shown(self, who: Who, message_id: int) -> Reply:
-        """A message with buttons reached the resident: it is their live keyboard now, and the
-        previous one loses its buttons."""
-        async with self.database.transaction() as repos:
-            return Reply(retire=await repos.dialogs.show_keyboard(who.telegram_id, message_id))
 
     async def translator(self, who: Who) -> Translator:
         """The resident's chosen language, or their Telegram app's for a stranger."""

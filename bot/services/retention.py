@@ -61,6 +61,7 @@ class Retention:
         async with self.database.transaction() as repos:
             unlinked = await repos.answers.unlink_all()
             drafts = await repos.dialogs.delete_untouched_since(cutoff)
+            await repos.inbox.prune(self.clock.now())  # the ids of handled updates, and their senders
             await destroy_secret(repos.session, PSEUDONYM_KEY)
         return Purge(unlinked, drafts)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,23 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(name).absolute()
 
 
+class _Unit:
+    """The transaction of a unit of work, begun when first asked for."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.stack = AsyncExitStack()
+        self._repositories: Repositories | None = None
+
+    async def repositories(self) -> Repositories:
+        if self._repositories is None:
+            self._repositories = await self.stack.enter_async_context(self.database._begin())
+        return self._repositories
+
+
+_UNIT: ContextVar[_Unit | None] = ContextVar("fabrique_unit_of_work", default=None)
+
+
 class Database:
     """One engine per process; :meth:`transaction` is the unit of work for one update.
 
@@ -111,7 +129,30 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Repositories]:
-        """Everything inside commits together, or not at all."""
+        """Everything inside commits together, or not at all. Inside :meth:`unit_of_work`, it
+        is the unit's transaction, committed at the unit's end."""
+        unit = _UNIT.get()
+        if unit is not None and unit.database is self:  # not another engine's (a worker thread's)
+            yield await unit.repositories()
+            return
+        async with self._begin() as repos:
+            yield repos
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """One transaction for everything inside, begun at its first use (so that work that
+        only reads, such as an export, holds no write lock) and committed at the end, or
+        rolled back if the block raises."""
+        unit = _Unit(self)
+        token = _UNIT.set(unit)
+        try:
+            async with unit.stack:
+                yield
+        finally:
+            _UNIT.reset(token)
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[Repositories]:
         async with self.writing(), self._sessions() as session, session.begin():
             await session.connection(execution_options={WRITE: True})
             yield Repositories(session)

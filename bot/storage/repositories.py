@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.models import Answer, AppSecret, DialogState, Resident
+from bot.storage.queues import InboxRepository, OutboxRepository
 
 
 class ResidentRepository:
@@ -137,6 +138,8 @@ class Repositories:
         self.dialogs = DialogRepository(session)
         self.answers = AnswerRepository(session)
         self.broadcasts = BroadcastRepository(session)
+        self.inbox = InboxRepository(session)
+        self.outbox = OutboxRepository(session)
 
 
 async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> str:

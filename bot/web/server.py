@@ -71,7 +71,11 @@ def create_web_app(fabrique: Fabrique, *, webhook_secret: str | None) -> web.App
         except Exception as exc:
             unreadable(exc, fabrique.metrics)
             return web.Response(text="dropped")  # acknowledged, so that Telegram does not retry
-        await application.update_queue.put(update)
+        try:
+            await fabrique.intake.store_one(update)
+        except Exception as exc:  # not stored: Telegram is told to try again later
+            log.warning("webhook update not stored: %s", type(exc).__name__)
+            return web.Response(status=503, text="try again")
         return web.Response(text="ok")
 
     async def healthz(_request: web.Request) -> web.StreamResponse:

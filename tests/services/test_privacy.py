@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +54,7 @@ async def test_forget_erases_the_resident_and_keeps_answers_anonymous(
     await resident.send("/forget")
     gone = await resident.tap_in_place(t._("Oui, tout effacer"))
     assert "Vos données sont effacées." in (gone.text or "")
+    await asyncio.wait_for(bot.lines.idle(), timeout=10)  # the reply's outbox row is gone too
 
     async with bot.database.session() as session:
         assert (await session.scalars(select(Resident))).all() == []

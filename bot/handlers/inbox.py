@@ -1,0 +1,187 @@
+"""The inbox's Telegram side: updates are stored before Telegram is told they arrived, then each
+is handled in one transaction together with the replies it causes.
+
+In polling mode the next ``getUpdates`` (which confirms the batch before it) is only asked for
+once the batch is stored; in webhook mode the HTTP answer waits for the insert. Handling runs
+python-telegram-bot's handlers as usual, but what they send is written to the outbox (see
+:mod:`bot.handlers.outbox`) and only sent once the transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.clock import Clock
+from bot.handlers.concurrency import kind_of, resident_of, sender_of
+from bot.handlers.outbox import Apology, Unit, collecting, retry_seconds
+from bot.logs import trace
+from bot.metrics import Metrics
+from bot.services.abuse import FloodControl
+from bot.services.lines import Lines
+from bot.storage import Database
+from bot.storage.batching import GroupCommit
+from bot.storage.queues import Call, Outgoing, Received
+
+log = logging.getLogger(__name__)
+RETRY_AT_MOST = 30.0
+
+
+def received(update: Update) -> Received:
+    return Received(update.update_id, resident_of(update) or 0, json.dumps(update.to_dict()))
+
+
+class Intake:
+    """Stores updates in the inbox, then wakes their lines."""
+
+    def __init__(self, database: Database, clock: Clock, lines: Lines) -> None:
+        self._database = database
+        self._clock = clock
+        self._lines = lines
+        self._one_by_one: GroupCommit[Received, None] = GroupCommit(self._store)
+
+    async def store(self, updates: Sequence[Update]) -> None:
+        """A whole ``getUpdates`` batch, in one insert."""
+        rows = [received(update) for update in updates]
+        await self._store(rows)
+        self._lines.wake(row.line for row in rows)
+
+    async def store_one(self, update: Update) -> None:
+        """One webhook request's update; concurrent requests share a commit."""
+        row = received(update)
+        await self._one_by_one.submit(row)
+        self._lines.wake([row.line])
+
+    async def _store(self, rows: list[Received]) -> list[None]:
+        async with self._database.transaction() as repos:
+            await repos.inbox.store(rows, self._clock.now())
+        return [None] * len(rows)
+
+
+class Poller:
+    """Long polling that confirms a batch to Telegram only once it is stored."""
+
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], intake: Intake, lines: Lines
+    ) -> None:
+        self._bot = application.bot
+        self._intake = intake
+        self._lines = lines
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, *, timeout: int, allowed_updates: list[str]) -> None:
+        self._task = asyncio.create_task(self._poll(timeout, allowed_updates), name="polling")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _poll(self, poll_seconds: int, allowed_updates: list[str]) -> None:
+        offset: int | None = None
+        delay = 1.0
+        while True:
+            await self._lines.room()
+            try:
+                updates = await self._bot.get_updates(
+                    offset=offset,
+                    timeout=poll_seconds,
+                    read_timeout=poll_seconds + 10,
+                    allowed_updates=allowed_updates,
+                )
+                await self._intake.store(updates)
+            except RetryAfter as exc:
+                await asyncio.sleep(retry_seconds(exc))
+                continue
+            except InvalidToken:
+                log.error("polling stopped: Telegram refused the bot token")
+                return
+            except (NetworkError, TelegramError, OSError) as exc:
+                log.warning("polling failed, trying again in %.0f s: %s", delay, type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_AT_MOST)
+                continue
+            delay = 1.0
+            if updates:
+                offset = updates[-1].update_id + 1
+
+
+class _Failed(Exception):
+    """A handler failed: the update's changes are rolled back and only the apology is kept."""
+
+
+class _AlreadyHandled(Exception):
+    """Another process handled this update first."""
+
+
+class Handling:
+    """One update, one transaction: state changes, the inbox row and the replies commit together."""
+
+    def __init__(
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        database: Database,
+        clock: Clock,
+        flood: FloodControl,
+        metrics: Metrics,
+        apology: Apology,
+    ) -> None:
+        self._application = application
+        self._apology = apology
+        self._database = database
+        self._clock = clock
+        self._flood = flood
+        self._metrics = metrics
+
+    async def handle(self, row: Received) -> list[Outgoing]:
+        try:
+            update = Update.de_json(json.loads(row.payload), self._application.bot)
+        except Exception as exc:
+            log.error("stored update unreadable, dropped: %s", type(exc).__name__)
+            return await self._finish(row, [])
+        self._metrics.updates.labels(kind_of(update)).inc()
+        sender = sender_of(update)
+        if sender is not None and not self._flood.admit(sender):
+            self._metrics.flooded.inc()
+            return await self._finish(row, [])
+        unit = Unit()
+        with self._metrics.latency.time():
+            try:
+                async with self._database.unit_of_work():
+                    with collecting(unit):
+                        await self._application.process_update(update)
+                    if unit.failed:
+                        raise _Failed
+                    return await self._commit(row, unit)
+            except _AlreadyHandled:
+                return []
+            except _Failed:
+                return await self._finish(row, unit.apology)
+            except Exception as exc:  # the commit itself failed, e.g. a value the database refused
+                self._metrics.errors.inc()
+                log.error("update failed: %s", trace(exc))
+                return await self._finish(row, [await self._apology(row.line)] if row.line else [])
+
+    async def _commit(self, row: Received, unit: Unit) -> list[Outgoing]:
+        async with self._database.transaction() as repos:
+            if not await repos.inbox.mark_handled(row.update_id, self._clock.now()):
+                raise _AlreadyHandled
+            return await repos.outbox.add(row.line, unit.calls, self._clock.now())
+
+    async def _finish(self, row: Received, calls: list[Call]) -> list[Outgoing]:
+        """Mark the update handled with only ``calls`` to send (none, or an apology)."""
+        unit = Unit()
+        unit.calls.extend(calls)
+        try:
+            async with self._database.unit_of_work():
+                return await self._commit(row, unit)
+        except _AlreadyHandled:
+            return []

@@ -1,0 +1,150 @@
+"""Residents' lines: each resident's updates handled strictly in order, residents side by side.
+
+A line's work lives in the database: updates waiting in the inbox, calls waiting in the
+outbox. A process takes a line (see :class:`~bot.storage.locks.LineLocks`), first sends what
+the line still has to send, then handles its updates one by one, sending each one's replies
+before the next. New updates wake their line at once; a scan every second finds lines that
+another process left behind, and, at start, those this process left when it stopped or died.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.logs import trace
+from bot.storage import Database, Repositories
+from bot.storage.locks import LineLocks
+from bot.storage.queues import Outgoing, Received
+
+log = logging.getLogger(__name__)
+SCAN_EVERY = 1.0
+REMEMBER_HANDLED = timedelta(hours=1)
+"""How long a handled update's id is kept, to recognise Telegram redelivering it."""
+PRUNE_EVERY = 60
+
+Handle = Callable[[Received], Awaitable[list[Outgoing]]]
+Send = Callable[[list[Outgoing]], Awaitable[None]]
+
+
+class Lines:
+    def __init__(self, database: Database, clock: Clock, handle: Handle, send: Send, *, limit: int) -> None:
+        self._database = database
+        self._clock = clock
+        self._handle = handle
+        self._send = send
+        self._locks = LineLocks(database)
+        self._room = asyncio.Semaphore(limit)
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._again: set[int] = set()
+        self._stopping = False
+        self._scanner: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._changed = asyncio.Condition()
+        self._limit = limit
+
+    @property
+    def active(self) -> int:
+        """How many lines are being worked on."""
+        return len(self._workers)
+
+    def start(self) -> None:
+        """Scan now (what an earlier run left) and every second from now on."""
+        self._scanner = asyncio.create_task(self._scan_forever(), name="lines-scan")
+
+    def wake(self, lines: Iterable[int]) -> None:
+        """These lines have new updates in the inbox."""
+        for line in lines:
+            if line in self._workers:
+                self._again.add(line)
+            else:
+                self._again.discard(line)
+                self._spawn(line)
+
+    async def room(self) -> None:
+        """Until fewer lines than the limit are active: polling waits here (backpressure)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: len(self._workers) < self._limit)
+
+    async def idle(self) -> None:
+        """Until no line has work in this process (for tests and benchmarks)."""
+        await self._idle.wait()
+
+    async def stop(self) -> None:
+        """Finish the updates each line has taken up (and send their replies), then stop; what
+        is left waits in the database for the next start."""
+        self._stopping = True
+        if self._scanner is not None:
+            self._scanner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._scanner
+        while self._workers:  # a line woken while its worker was ending starts again
+            await asyncio.gather(*self._workers.values(), return_exceptions=True)
+        await self._locks.close()
+
+    def _spawn(self, line: int, *, received: bool = False) -> None:
+        """Start a line's worker; once stopping, only for updates received before the stop."""
+        if self._stopping and not received:
+            return
+        self._idle.clear()
+        self._workers[line] = asyncio.create_task(self._work(line), name="line")
+
+    async def _work(self, line: int) -> None:
+        try:
+            if await self._locks.acquire([line]):
+                try:
+                    async with self._room:
+                        await self._drain(line)
+                finally:
+                    await self._locks.release(line)
+        except Exception as exc:
+            log.error("a line failed; the scan will take it up again: %s", trace(exc))
+        finally:
+            del self._workers[line]
+            if line in self._again:
+                self._again.discard(line)
+                self._spawn(line, received=True)
+            if not self._workers:
+                self._idle.set()
+            async with self._changed:
+                self._changed.notify_all()
+
+    async def _drain(self, line: int) -> None:
+        """Send what the line still has to send, handle what it received; once stopping, finish
+        what was already read (updates received before the stop) and no more."""
+        while True:
+            async with self._database.session() as session:
+                repos = Repositories(session)
+                unsent = await repos.outbox.pending(line)
+                waiting = await repos.inbox.pending(line)
+            if not unsent and not waiting:
+                return
+            await self._send(unsent)
+            for received in waiting:
+                await self._send(await self._handle(received))
+            if self._stopping:
+                return
+
+    async def _scan_forever(self) -> None:
+        scans = 0
+        while True:
+            try:
+                await self._scan(prune=scans % PRUNE_EVERY == 0)
+            except Exception as exc:
+                log.error("scanning the inbox failed; trying again: %s", trace(exc))
+            scans += 1
+            await asyncio.sleep(SCAN_EVERY)
+
+    async def _scan(self, *, prune: bool) -> None:
+        async with self._database.session() as session:
+            busy = await Repositories(session).inbox.busy_lines()
+        for line in busy - self._workers.keys():
+            self._spawn(line)
+        if prune:
+            async with self._database.transaction() as repos:
+                await repos.inbox.prune(self._clock.now() - REMEMBER_HANDLED)

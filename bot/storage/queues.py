@@ -1,0 +1,197 @@
+"""The inbox and the outbox: what was received from Telegram and what is still to be sent.
+
+An update is stored in the inbox before Telegram is told it arrived, and marked handled in the
+same transaction as the state change it causes; the Bot API calls that report that change are
+written to the outbox in that transaction too, and deleted once Telegram has answered them.
+Both hold what residents wrote only until then: a handled update keeps its id alone (so that a
+redelivery is recognised), and a sent call is gone.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.models import Base, UTCDateTime
+
+
+class InboxUpdate(Base):
+    """An update from Telegram. ``payload`` (its JSON) is emptied once it is handled."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_line_update", "line", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    line: Mapped[int] = mapped_column(BigInteger)
+    """Whose updates are handled in order: the user's id, else the chat's, else 0."""
+    payload: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class OutboxCall(Base):
+    """A Bot API call that an update caused, sent in ``id`` order within its line."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_line_id", "line", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    line: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(40))
+    params: Mapped[str] = mapped_column(Text)
+    file: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    keyboard: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A message whose buttons become the resident's live keyboard once it is sent."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True)
+class Received:
+    """An update as the inbox stores it."""
+
+    update_id: int
+    line: int
+    payload: str
+
+
+@dataclass(frozen=True)
+class Call:
+    """A Bot API call to make: its method, JSON parameters and, for uploads, the file's bytes."""
+
+    method: str
+    params: dict[str, Any]
+    file: bytes | None = None
+    keyboard: bool = False
+    """Sent, it is the resident's live keyboard (and the previous one loses its buttons)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A call read back from the outbox."""
+
+    id: int
+    line: int
+    call: Call
+    created_at: datetime
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def store(self, updates: Sequence[Received], now: datetime) -> None:
+        """Store updates; one already there (a redelivery) is left as it is."""
+        if not updates:
+            return
+        dialect = sqlite if self._session.get_bind().dialect.name == "sqlite" else postgresql
+        rows = [
+            {"update_id": u.update_id, "line": u.line, "payload": u.payload, "received_at": now}
+            for u in updates
+        ]
+        await self._session.execute(dialect.insert(InboxUpdate).values(rows).on_conflict_do_nothing())
+
+    async def mark_handled(self, update_id: int, now: datetime) -> bool:
+        """Mark an update handled and forget its content; False if it already was."""
+        done = await self._session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
+            .values(handled_at=now, payload=None)
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    async def pending(self, line: int) -> list[Received]:
+        """The line's updates not handled yet, oldest first."""
+        rows = await self._session.execute(
+            select(InboxUpdate.update_id, InboxUpdate.line, InboxUpdate.payload)
+            .where(InboxUpdate.line == line, InboxUpdate.handled_at.is_(None))
+            .order_by(InboxUpdate.update_id)
+        )
+        return [Received(update_id, line, payload or "{}") for update_id, line, payload in rows]
+
+    async def busy_lines(self) -> set[int]:
+        """Lines with an update to handle or a call to send."""
+        waiting = select(InboxUpdate.line).where(InboxUpdate.handled_at.is_(None))
+        unsent = select(OutboxCall.line)
+        rows = await self._session.execute(waiting.union(unsent))
+        return set(rows.scalars())
+
+    async def prune(self, handled_before: datetime) -> int:
+        """Forget the ids of updates handled before ``handled_before`` (Telegram no longer
+        redelivers them)."""
+        done = await self._session.execute(delete(InboxUpdate).where(InboxUpdate.handled_at < handled_before))
+        return int(done.rowcount)  # type: ignore[attr-defined]
+
+    async def count(self) -> tuple[int, int]:
+        """How many updates wait, and how many handled ids are remembered."""
+        waiting = func.count().filter(InboxUpdate.handled_at.is_(None))
+        row = (await self._session.execute(select(waiting, func.count()))).one()
+        return int(row[0]), int(row[1]) - int(row[0])
+
+    async def forget_line(self, line: int) -> None:
+        """Unlink a line's updates from it (``/forget``): handled ones keep their ids alone, so
+        that a redelivery is still recognised."""
+        await self._session.execute(update(InboxUpdate).where(InboxUpdate.line == line).values(line=0))
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, line: int, calls: Iterable[Call], now: datetime) -> list[Outgoing]:
+        """Write calls to be sent after the commit, in the order given."""
+        rows = [
+            OutboxCall(
+                line=line,
+                method=c.method,
+                params=json.dumps(c.params),
+                file=c.file,
+                keyboard=c.keyboard,
+                created_at=now,
+            )
+            for c in calls
+        ]
+        self._session.add_all(rows)
+        await self._session.flush()
+        return [_outgoing(row) for row in rows]
+
+    async def pending(self, line: int) -> list[Outgoing]:
+        rows = await self._session.scalars(
+            select(OutboxCall).where(OutboxCall.line == line).order_by(OutboxCall.id)
+        )
+        return [_outgoing(row) for row in rows]
+
+    async def done(self, ids: Iterable[int]) -> None:
+        """The calls were answered (or given up): they are not sent again."""
+        await self._session.execute(delete(OutboxCall).where(OutboxCall.id.in_(list(ids))))
+
+    async def count(self) -> int:
+        return int(await self._session.scalar(select(func.count()).select_from(OutboxCall)) or 0)
+
+    async def forget_line(self, line: int) -> None:
+        """Drop what was still to be sent to a line (``/forget``)."""
+        await self._session.execute(delete(OutboxCall).where(OutboxCall.line == line))
+
+
+def _outgoing(row: OutboxCall) -> Outgoing:
+    call = Call(row.method, json.loads(row.params), row.file, row.keyboard)
+    return Outgoing(row.id, row.line, call, row.created_at)

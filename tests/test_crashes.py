@@ -1,0 +1,195 @@
+"""SIGKILL at random moments while 30 residents answer: every input is answered, none twice
+beyond one duplicate per resident per crash, and the export holds exactly the confirmed answers.
+
+The bot runs as ``fabrique-bot run``, a real process, in polling and in webhook mode, on SQLite
+and on PostgreSQL. Kills land when the residents' inputs reach thresholds drawn from a seeded
+random generator (printed, so that a failure can be replayed with ``CRASH_SEED``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import os
+import random
+import signal
+import sys
+import zlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.sandbox import BotApiSandbox
+from bot.sandbox.models import Message
+from tests.conftest import TOKEN, postgres_database
+from tests.dialogs.test_resident_dialog import WISH
+from tests.test_cli import cli, environment
+from tests.web.test_server import SECRET, free_port
+from tests.words import words
+
+t = words("fr")
+RESIDENTS = 30
+KILLS = 5
+STEP_TIMEOUT = 90.0
+SEED = int(os.environ.get("CRASH_SEED", "20261130"))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One input of the journey, and how the resident knows the bot has answered it."""
+
+    send: str = ""
+    tap: str = ""
+    answered: Callable[[Message], bool] = lambda _message: True
+
+
+def has_button(label: str) -> Callable[[Message], bool]:
+    return lambda message: message.find_button(label) is not None
+
+
+def says(text: str) -> Callable[[Message], bool]:
+    return lambda message: text in (message.text or "")
+
+
+JOURNEY = (
+    Step(send="/start", answered=has_button(t._("J’accepte"))),
+    Step(tap=t._("J’accepte"), answered=has_button(t._("Répondre ▶"))),
+    Step(tap=t._("Répondre ▶"), answered=has_button("Malika")),
+    Step(send="1", answered=says("Question 2")),
+    Step(send=WISH, answered=says("Question 3")),
+    Step(send="3 1 5 2 4", answered=has_button(t._("✅ Je confirme"))),
+    Step(tap=t._("✅ Je confirme"), answered=has_button(t._("Oui, volontiers"))),
+    Step(tap=t._("Oui, volontiers"), answered=has_button(t._("Paradoxe suivant ▶"))),
+)
+
+
+@dataclass
+class Run:
+    sandbox: BotApiSandbox
+    inputs: int = 0
+    thresholds: list[int] = field(default_factory=list)
+    crossed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def count_input(self) -> None:
+        self.inputs += 1
+        if self.thresholds and self.inputs >= self.thresholds[0]:
+            self.crossed.set()
+
+
+async def journey(run: Run, resident: int, wish: str) -> None:
+    """The whole dialog, each input sent once; each step waits for the bot's answer however long
+    a crash and a restart take."""
+    sandbox = run.sandbox
+    for step in JOURNEY:
+        before = len(sandbox.bot_messages(resident))
+        if step.send:
+            await sandbox.send_text(resident, wish if step.send == WISH else step.send)
+        else:
+            holder = next(m for m in reversed(sandbox.bot_messages(resident)) if m.find_button(step.tap))
+            button = holder.find_button(step.tap)
+            assert button is not None
+            await sandbox.press(resident, holder.message_id, button["callback_data"])
+        run.count_input()
+
+        def answered(before: int = before, step: Step = step) -> bool:
+            new = sandbox.bot_messages(resident)[before:]
+            return any(step.answered(message) for message in new)
+
+        await sandbox.wait_for(answered, timeout=STEP_TIMEOUT)
+
+
+@asynccontextmanager
+async def database_for(backend: str, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
+    if backend == "sqlite":
+        yield {"DATA_DIR": str(tmp_path / "data")}
+        return
+    async with postgres_database() as url:
+        yield {"DATABASE_URL": url}
+
+
+async def serving(sandbox: BotApiSandbox, since: int) -> None:
+    """Until a bot process started after call ``since`` takes updates: it long-polls, or has set
+    its webhook (its server is up by then)."""
+    await sandbox.wait_for(
+        lambda: any(call.method in ("getUpdates", "setWebhook") for call in sandbox.api_calls[since:]),
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_sigkill_at_random_moments_loses_no_input_and_doubles_none_beyond_the_bound(
+    mode: str, backend: str, telegram: tuple[BotApiSandbox, str], tmp_path: Path
+) -> None:
+    sandbox, api = telegram
+    seed = SEED + zlib.crc32(f"{mode}/{backend}".encode()) % 1000
+    print(f"CRASH_SEED={seed}")
+    chance = random.Random(seed)
+    inputs = RESIDENTS * len(JOURNEY)
+    run = Run(sandbox, thresholds=sorted(chance.sample(range(inputs // 10, inputs * 8 // 10), KILLS)))
+    port = free_port()
+    async with database_for(backend, tmp_path) as where:
+        variables = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, **where}
+        if mode == "webhook":
+            variables |= {"WEBHOOK_URL": f"http://127.0.0.1:{port}", "WEBHOOK_SECRET": SECRET}
+            variables["WEB_PORT"] = str(port)
+
+        async def start() -> asyncio.subprocess.Process:
+            since = len(sandbox.api_calls)
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
+                stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            await serving(sandbox, since)
+            return process
+
+        residents = [7000 + n for n in range(RESIDENTS)]
+        for resident in residents:
+            sandbox.add_user(user_id=resident, first_name=f"Resident {resident}", language_code="fr")
+        process = await start()
+        try:
+            walking: asyncio.Future[Any] = asyncio.gather(
+                *(journey(run, r, f"{WISH} ({r})") for r in residents)
+            )
+            kills = 0
+            while run.thresholds:
+                crossed: asyncio.Future[Any] = asyncio.ensure_future(run.crossed.wait())
+                await asyncio.wait({crossed, walking}, return_when=asyncio.FIRST_COMPLETED)
+                if not crossed.done():
+                    crossed.cancel()
+                    break
+                run.thresholds.pop(0)
+                run.crossed.clear()
+                if run.thresholds and run.inputs >= run.thresholds[0]:
+                    run.crossed.set()
+                process.send_signal(signal.SIGKILL)
+                await process.wait()
+                kills += 1
+                process = await start()
+            await walking
+            assert kills == KILLS, f"{kills} kills happened before the residents were done"
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+        exported = await cli(tmp_path, "export", "answers.csv", **where)
+        assert exported.returncode == 0, exported.stderr
+
+    rows = (tmp_path / "answers.csv").read_text(encoding="utf-8-sig").splitlines()
+    wishes = sorted(row["wish"] for row in csv.DictReader(rows))
+    assert wishes == sorted(f"{WISH} ({r})" for r in residents), "the export holds exactly the answers"
+    control = len(JOURNEY)  # each input of the journey is answered by exactly one new message
+    for resident in residents:
+        messages = sandbox.bot_messages(resident)
+        thanked = [m for m in messages if "est enregistrée" in (m.text or "")]
+        assert thanked, f"resident {resident}'s confirmed answer was thanked"
+        assert control <= len(messages) <= control + KILLS, (
+            f"resident {resident}: {len(messages)} messages for {control} inputs and {KILLS} crashes"
+        )
