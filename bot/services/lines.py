@@ -127,8 +127,9 @@ class Lines:
             await self._send(unsent)
             for received in waiting:
                 await self._send(await self._handle(received))
-            if self._stopping:
-                return
+            if self._stopping or line not in self._again:
+                return  # nothing new was stored meanwhile (another process's rows: the scan)
+            self._again.discard(line)
 
     async def _scan_forever(self) -> None:
         scans = 0
