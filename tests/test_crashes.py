@@ -25,9 +25,10 @@ import pytest
 
 from bot.sandbox import BotApiSandbox
 from bot.sandbox.models import Message
+from bot.storage import Database, Repositories
 from tests.conftest import TOKEN, postgres_database
 from tests.dialogs.test_resident_dialog import WISH
-from tests.test_cli import cli, environment
+from tests.test_cli import cli, environment, sqlite_url
 from tests.web.test_server import SECRET, free_port
 from tests.words import words
 
@@ -181,6 +182,16 @@ async def test_sigkill_at_random_moments_loses_no_input_and_doubles_none_beyond_
 
         exported = await cli(tmp_path, "export", "answers.csv", **where)
         assert exported.returncode == 0, exported.stderr
+        database = Database(where.get("DATABASE_URL") or sqlite_url(tmp_path / "data" / "fabrique.sqlite3"))
+        try:
+            async with database.session() as session:
+                repos = Repositories(session)
+                waiting, remembered = await repos.inbox.count()
+                unsent = await repos.outbox.count()
+        finally:
+            await database.close()
+    assert (waiting, unsent) == (0, 0), "nothing is left to handle or to send"
+    assert remembered <= run.inputs + KILLS * RESIDENTS, "only ids of handled updates are kept"
 
     rows = (tmp_path / "answers.csv").read_text(encoding="utf-8-sig").splitlines()
     wishes = sorted(row["wish"] for row in csv.DictReader(rows))
