@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.clock import Clock
@@ -104,7 +104,7 @@ class Poller:
             except InvalidToken:
                 log.error("polling stopped: Telegram refused the bot token")
                 return
-            except (NetworkError, TelegramError, OSError) as exc:
+            except (TelegramError, OSError) as exc:  # NetworkError and TimedOut included
                 log.warning("polling failed, trying again in %.0f s: %s", delay, type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_AT_MOST)
@@ -160,7 +160,7 @@ class Handling:
                         await self._application.process_update(update)
                     if unit.failed:
                         raise _Failed
-                    return await self._commit(row, unit)
+                    return await self._commit(row, unit.calls)
             except _AlreadyHandled:
                 return []
             except _Failed:
@@ -170,18 +170,16 @@ class Handling:
                 log.error("update failed: %s", trace(exc))
                 return await self._finish(row, [await self._apology(row.line)] if row.line else [])
 
-    async def _commit(self, row: Received, unit: Unit) -> list[Outgoing]:
+    async def _commit(self, row: Received, calls: list[Call]) -> list[Outgoing]:
+        """Mark the update handled and write its calls to the outbox (in the unit of work, if any)."""
         async with self._database.transaction() as repos:
             if not await repos.inbox.mark_handled(row.update_id, self._clock.now()):
                 raise _AlreadyHandled
-            return await repos.outbox.add(row.line, unit.calls, self._clock.now())
+            return await repos.outbox.add(row.line, calls, self._clock.now())
 
     async def _finish(self, row: Received, calls: list[Call]) -> list[Outgoing]:
         """Mark the update handled with only ``calls`` to send (none, or an apology)."""
-        unit = Unit()
-        unit.calls.extend(calls)
         try:
-            async with self._database.unit_of_work():
-                return await self._commit(row, unit)
+            return await self._commit(row, calls)
         except _AlreadyHandled:
             return []
