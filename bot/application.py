@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -11,6 +12,8 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.clock import Clock, SystemClock
 from bot.config import Settings
 from bot.content import Content, load_content
+from bot.dialogs.question import Question
+from bot.dialogs.questions import QUESTIONS
 from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
 from bot.handlers.inbox import Handling, Intake, Poller
 from bot.handlers.outbox import Sender
@@ -60,8 +63,11 @@ class Fabrique:
     poller: Poller
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
-    """Load and validate everything, then wire the handlers; raises OperatorError on mistakes."""
+def build(
+    settings: Settings, clock: Clock | None = None, questions: Sequence[Question] = QUESTIONS
+) -> Fabrique:
+    """Load and validate everything, then wire the handlers; raises OperatorError on mistakes.
+    ``questions`` are the consultation's, unless a test declares others."""
     keep_residents_out_of_logs()
     clock = clock or SystemClock()
     content = load_content(settings.content_dir)
@@ -102,7 +108,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Fabrique:
         metrics=metrics,
     )
     retention = Retention(database, clock, settings.retention_until)
-    consultation = ConsultationService(database, content, i18n, clock)
+    consultation = ConsultationService(database, content, i18n, clock, questions)
     residents = ResidentHandlers(consultation, i18n, metrics, flood)
     staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
     synthesis = SynthesisService(settings.database, content, i18n, clock)

@@ -8,6 +8,7 @@ RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("agenda", N_("le calendrier de la consultation")),
     ("language", N_("changer de langue")),
     ("privacy", N_("vos données et vos droits")),
+    ("profile", N_("votre commune et votre âge, à changer")),
     ("mydata", N_("recevoir tout ce qui est enregistré sur vous")),
     ("forget", N_("effacer vos données")),
     ("cancel", N_("abandonner la réponse en cours")),

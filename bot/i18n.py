@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
 from bot.clock import PARIS
@@ -60,6 +60,14 @@ class Translator:
 
     def number(self, n: float) -> str:
         return format_decimal(n, locale=self.language)
+
+    def decimal(self, x: float) -> str:
+        """A figure with two decimals, e.g. « 0,48 »."""
+        return format_decimal(x, format="0.00", locale=self.language)
+
+    def percent(self, share: float) -> str:
+        """A share as a percentage with one decimal, e.g. « 56,4 % »."""
+        return format_percent(share, format="0.0 %", locale=self.language)
 
     def date(self, day: dt.date) -> str:
         return format_date(day, format="long", locale=self.language)

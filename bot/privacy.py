@@ -6,7 +6,7 @@ from bot.content import Content
 from bot.dialogs.screen import h
 from bot.i18n import Translator
 
-NOTICE_VERSION = "2026-11-23.2"
+NOTICE_VERSION = "2026-11-30.1"
 """Change it whenever the notice's substance changes."""
 
 
@@ -18,7 +18,8 @@ def privacy_notice(t: Translator, content: Content) -> str:
             t._(
                 "<b>Ce qui est enregistré :</b> votre identifiant Telegram, votre langue, "
                 "vos réponses (paradoxe, habitant choisi, métropole idéale, classement des "
-                "valeurs) et le lien ou l’affiche par lequel vous êtes arrivé."
+                "valeurs) et le lien ou l’affiche par lequel vous êtes arrivé ; si vous "
+                "voulez bien les donner, votre commune et votre tranche d’âge."
             ),
             t._(
                 "<b>Pourquoi :</b> nourrir la synthèse des ateliers du projet métropolitain. "
@@ -30,7 +31,9 @@ def privacy_notice(t: Translator, content: Content) -> str:
             ),
             t._(
                 "<b>Vos droits :</b> /mydata vous envoie tout ce qui est enregistré sur vous ; "
-                "/forget l’efface (vos réponses restent, sans plus aucun lien avec vous). Pour "
+                "/forget l’efface (vos réponses restent, sans plus aucun lien avec vous, avec "
+                "la commune, le territoire et la tranche d’âge que vous aviez indiqués ; une "
+                "commune où moins de cinq personnes ont répondu n’est jamais publiée). Pour "
                 "toute autre demande, écrivez à {email}. Responsable : {organiser}.",
                 email=h(content.consultation.contact_email),
                 organiser=h(t.content(content.consultation.organiser)),

@@ -27,7 +27,8 @@ from bot.sandbox.errors import ApiError
 from bot.storage import Answer, Database
 from bot.storage.database import alembic_config
 from tests.conftest import POSTGRES, TOKEN, postgres_database
-from tests.dialogs.test_resident_dialog import WISH, accept
+from tests.dialogs.test_resident_dialog import accept
+from tests.journey import WISH
 from tests.phone import Phone
 from tests.words import words
 

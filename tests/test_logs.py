@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.config import Settings
-from bot.dialogs import steps
+from bot.dialogs import widgets
 from bot.sandbox import BotApiSandbox
 from tests.conftest import FixedClock, running
 from tests.dialogs.test_bad_input import PHOTO
@@ -131,7 +131,7 @@ async def test_a_storage_error_caused_by_a_wish_is_logged_without_it(
     """Were a wish stored as typed, the database would refuse it, and its error names the value
     (asyncpg quotes the first 40 characters of the refused parameter, SQLite the character):
     the failure is logged, and nothing of the wish with it."""
-    monkeypatch.setattr(steps, "plain_wish", lambda text: text)
+    monkeypatch.setattr(widgets, "plain_wish", lambda text: text)
     async with running(settings, clock):
         resident = Phone(sandbox, 9003, "fr")
         await accept(resident, words("fr"))

@@ -35,7 +35,8 @@ from sqlalchemy import select, text
 from bot.application import Fabrique
 from bot.config import Settings
 from bot.content import load_content
-from bot.dialogs.steps import WISH_MAX, WISH_MIN, visible_length
+from bot.dialogs.questions import WISH_MAX, WISH_MIN
+from bot.dialogs.text import visible_length
 from bot.personas import NO_PERSONA
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer, Resident

@@ -1,24 +1,20 @@
-"""The dialog engine: routes a resident's input to the current step and applies its move."""
+"""The dialog engine: routes a resident's input to the current step and applies its move.
+
+The flow is computed from the declared questions: the paradox, the questions asked with each
+answer (those whose condition holds), the summary; after a confirmed answer, the questions
+asked once per resident that they have not been asked yet.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.dialogs.context import Confirm, DialogContext, Done, GoTo, Move, Redraw, Reject
+from bot.dialogs.question import Question
+from bot.dialogs.questions import QUESTIONS
 from bot.dialogs.screen import Screen
-from bot.dialogs.steps import (
-    FLOW,
-    STEPS,
-    Confirm,
-    DialogContext,
-    Done,
-    GoTo,
-    Move,
-    Redraw,
-    Reject,
-    Step,
-    StepName,
-)
+from bot.dialogs.steps import IdleStep, ParadoxStep, ProfileStep, QuestionStep, Step, StepName, SummaryStep
 
 
 @dataclass(frozen=True)
@@ -34,14 +30,38 @@ class Result:
 
 
 class ResidentDialog:
-    """The declared steps and the order of the flow; all dialog state lives in ``DialogState``."""
+    """The declared questions and the steps around them; all dialog state lives in ``DialogState``."""
 
-    def __init__(self, steps: Iterable[Step] = STEPS, flow: tuple[StepName, ...] = FLOW) -> None:
-        self._steps = {step.name: step for step in steps}
-        self._flow = flow
+    def __init__(self, questions: Sequence[Question] = QUESTIONS) -> None:
+        self.questions = tuple(questions)
+        self._steps: dict[str, Step] = {
+            StepName.IDLE: IdleStep(),
+            StepName.PARADOX: ParadoxStep(),
+            StepName.SUMMARY: SummaryStep(self.answer_questions),
+            StepName.PROFILE: ProfileStep(self.profile_questions),
+        }
+        self._steps.update((q.id, QuestionStep(q, self._heading)) for q in self.questions)
+
+    def answer_questions(self, ctx: DialogContext) -> list[Question]:
+        """The questions asked with each answer, in order, whose condition holds."""
+        return [q for q in self.questions if not q.once and q.asked(ctx)]
+
+    def profile_questions(self, ctx: DialogContext) -> list[Question]:
+        """The questions asked once per resident whose condition holds."""
+        return [q for q in self.questions if q.once and q.asked(ctx)]
+
+    def _heading(self, ctx: DialogContext, question: Question) -> str:
+        if question.once:
+            flow = self.profile_questions(ctx)
+            number, total = flow.index(question) + 1, len(flow)
+            return ctx.t._("<b>Question facultative {number} sur {total}.</b>", number=number, total=total)
+        flow = self.answer_questions(ctx)
+        return ctx.t._(
+            "<b>Question {number} sur {total}.</b>", number=flow.index(question) + 1, total=len(flow)
+        )
 
     def step(self, ctx: DialogContext) -> Step:
-        return self._steps[StepName(ctx.state.step)]
+        return self._steps.get(ctx.state.step) or self._steps[StepName.IDLE]
 
     def screen(self, ctx: DialogContext) -> Screen:
         return self.step(ctx).screen(ctx)
@@ -49,6 +69,9 @@ class ResidentDialog:
     @staticmethod
     def in_progress(ctx: DialogContext) -> bool:
         return ctx.state.step != StepName.IDLE
+
+    def question(self, question_id: str) -> Question | None:
+        return next((q for q in self.questions if q.id == question_id), None)
 
     def begin(self, ctx: DialogContext, paradox_id: str) -> Screen:
         """Open a paradox: a new draft answer starts with its presentation."""
@@ -59,6 +82,24 @@ class ResidentDialog:
     def reset(self, ctx: DialogContext) -> None:
         """Drop the draft and go back to idle."""
         self._clear(ctx, StepName.IDLE)
+
+    def after_answer(self, ctx: DialogContext) -> None:
+        """The answer is stored: ask what was never asked once per resident, or go idle."""
+        self._clear(ctx, StepName.IDLE)
+        pending = [q for q in self.profile_questions(ctx) if q.id not in ctx.profile]
+        if pending:
+            ctx.state.step = pending[0].id
+
+    def open_profile(self, ctx: DialogContext) -> Screen:
+        """``/profile``: the answers given once, each changeable; closing it resumes the answer."""
+        state = ctx.state
+        if state.step not in (StepName.PROFILE, *(q.id for q in self.profile_questions(ctx))):
+            state.resume = state.step
+        state.version += 1
+        state.step = StepName.PROFILE
+        state.return_to = None
+        state.view = None
+        return self.screen(ctx)
 
     def press(self, ctx: DialogContext, action: str, arg: str) -> Result:
         return self._apply(ctx, self.step(ctx).on_action(ctx, action, arg))
@@ -76,21 +117,33 @@ class ResidentDialog:
         state.version += 1
         if isinstance(move, Confirm):
             return Result(move, None)
-        if isinstance(move, GoTo):
-            state.step = move.step
-        elif isinstance(move, Done):
-            state.step = self._next(ctx)
+        if isinstance(move, GoTo | Done):
+            target = move.step if isinstance(move, GoTo) else self._next(ctx)
+            if target in (StepName.IDLE, state.resume):
+                state.resume = None
+            state.step = target
+            state.view = None
         screen = self.screen(ctx)
         if isinstance(move, Done):
             screen = screen.with_notice(f"✓ {move.echo}")
         assert isinstance(move, Redraw | Done | GoTo)
         return Result(move, screen)
 
-    def _next(self, ctx: DialogContext) -> StepName:
-        if ctx.state.return_to_summary:
-            ctx.state.return_to_summary = False
-            return StepName.SUMMARY
-        return self._flow[self._flow.index(StepName(ctx.state.step)) + 1]
+    def _next(self, ctx: DialogContext) -> str:
+        state = ctx.state
+        question = self.question(state.step)
+        if question is not None and question.once:
+            ctx.profile[question.id] = ctx.draft.get(question.id)
+            ctx.drop_draft(question.id)
+        if state.return_to:
+            target, state.return_to = state.return_to, None
+            return target
+        if question is not None and question.once:
+            later = self.profile_questions(ctx)
+            pending = [q for q in later[later.index(question) + 1 :] if q.id not in ctx.profile]
+            return pending[0].id if pending else state.resume or StepName.IDLE
+        flow = [StepName.PARADOX, *(q.id for q in self.answer_questions(ctx)), StepName.SUMMARY]
+        return flow[flow.index(state.step) + 1] if state.step in flow else StepName.SUMMARY
 
     @staticmethod
     def _clear(ctx: DialogContext, step: StepName) -> None:
@@ -98,9 +151,7 @@ class ResidentDialog:
         state.version += 1
         state.step = step
         state.paradox_id = None
-        state.persona_id = None
-        state.persona_page = 0
-        state.persona_detail = None
-        state.wish = None
-        state.ranking = ""
-        state.return_to_summary = False
+        state.draft = None
+        state.view = None
+        state.return_to = None
+        state.resume = None

@@ -66,6 +66,7 @@ class ResidentHandlers:
             "agenda": service.agenda,
             "language": service.language,
             "privacy": service.privacy,
+            "profile": service.profile,
             "mydata": service.my_data,
             "forget": service.forget,
             "cancel": service.cancel,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -21,13 +21,15 @@ from bot.config import LANGUAGES
 from bot.content import Content, Paradox, Stage
 from bot.dialogs import DialogContext, Previous, ResidentDialog, Screen, StepName, h
 from bot.dialogs.callbacks import Callback
+from bot.dialogs.context import Confirm, Done, GoTo, Redraw, Reject, Value
+from bot.dialogs.question import Question, Reader, columns_of
+from bot.dialogs.questions import QUESTIONS
 from bot.dialogs.screen import Button
-from bot.dialogs.steps import Confirm, Done, GoTo, Redraw, Reject
 from bot.i18n import I18n, Translator
-from bot.personas import NO_PERSONA
+from bot.places import Places, load_places
 from bot.privacy import NOTICE_VERSION, privacy_notice
 from bot.services.replies import MAX_TEXT, Attachment, Reply, shown_length
-from bot.storage import Answer, Database, Repositories, Resident
+from bot.storage import Answer, Database, DialogState, Repositories, Resident
 
 SUMMARY_WISH = 300
 """A wish is shown up to this many characters in the /mydata summary (the file has it all)."""
@@ -60,12 +62,26 @@ class Turn:
 
 
 class ConsultationService:
-    def __init__(self, database: Database, content: Content, i18n: I18n, clock: Clock) -> None:
+    def __init__(
+        self,
+        database: Database,
+        content: Content,
+        i18n: I18n,
+        clock: Clock,
+        questions: Sequence[Question] = QUESTIONS,
+        places: Places | None = None,
+    ) -> None:
         self.database = database
         self.content = content
         self.i18n = i18n
         self.clock = clock
-        self.dialog = ResidentDialog()
+        self.places = places or load_places()
+        self.dialog = ResidentDialog(questions)
+
+    def _context(
+        self, t: Translator, resident: Resident, state: DialogState, previous: Previous
+    ) -> DialogContext:
+        return DialogContext(t, self.content, self.places, state, previous, _profile(resident))
 
     @asynccontextmanager
     async def _turn(self, who: Who) -> AsyncIterator[Turn]:
@@ -81,27 +97,30 @@ class ConsultationService:
                 yield Turn(who, repos, t, resident, None)
                 return
             state = await repos.dialogs.of(resident, self.clock.now())
-            previous = await self._previous(repos, resident)
-            ctx = DialogContext(t, self.content, state, previous)
-            if self.dialog.in_progress(ctx) and self.content.paradox(state.paradox_id) is None:
+            ctx = self._context(t, resident, state, await self._previous(repos, resident))
+            if state.paradox_id is not None and self.content.paradox(state.paradox_id) is None:
                 self.dialog.reset(ctx)  # the content changed under the draft: start afresh
-            version = state.version
+            version, profile = state.version, dict(ctx.profile)
             yield Turn(who, repos, t, resident, ctx)
             if state.version != version:
                 state.updated_at = self.clock.now()
+            if ctx.profile != profile:
+                await self._describe(repos, resident, ctx.profile)
+
+    async def _describe(self, repos: Repositories, resident: Resident, profile: dict[str, Value]) -> None:
+        """Keep what the resident said of themselves, on them and on their answers."""
+        resident.profile = json.dumps(profile, ensure_ascii=False)
+        once = [q for q in self.dialog.questions if q.once]
+        await repos.answers.describe(resident, columns_of(once, profile))
 
     async def _previous(self, repos: Repositories, resident: Resident) -> Previous:
-        """The last answer's persona and ranking, when they still fit the content, to reuse."""
+        """The last answer's values, offered again (each widget checks they still fit)."""
         answers = await repos.answers.of(resident)
         if not answers:
             return Previous()
         last = answers[0]
-        ranking = tuple(last.ranking.split(","))
-        values = sorted(value.id for value in self.content.values)
-        persona = last.persona_id
         return Previous(
-            persona_id=persona if persona == NO_PERSONA or self.content.persona(persona) else None,
-            ranking=ranking if sorted(ranking) == values else (),
+            values={q.id: q.restored(last) for q in self.dialog.questions if not q.once},
             answered=frozenset(a.paradox_id for a in answers),
         )
 
@@ -157,9 +176,20 @@ class ConsultationService:
             if ctx is None or not self.dialog.in_progress(ctx):
                 text = turn.t._("Il n’y a rien à annuler.")
                 return Reply(send=[self._idle_or_welcome(turn).with_notice(text)])
+            notice = (
+                turn.t._("Votre réponse en cours est abandonnée ; rien n’a été enregistré.")
+                if ctx.state.paradox_id
+                else turn.t._("Entendu. Pour répondre plus tard aux questions facultatives : /profile")
+            )
             self.dialog.reset(ctx)
-            notice = turn.t._("Votre réponse en cours est abandonnée ; rien n’a été enregistré.")
             return Reply(send=[self.dialog.screen(ctx).with_notice(notice)])
+
+    async def profile(self, who: Who) -> Reply:
+        """``/profile``: the commune and age band the resident gave, to see and change."""
+        async with self._turn(who) as turn:
+            if turn.ctx is None:
+                return Reply(send=[self._consent_first(turn)])
+            return Reply(send=[self.dialog.open_profile(turn.ctx)], retire=self._moved_on(turn.ctx, True))
 
     async def stop(self, who: Who) -> Reply:
         """``/stop``: no more announcements."""
@@ -190,6 +220,8 @@ class ConsultationService:
                 return Reply(send=[Screen(t._("Je n’ai rien enregistré sur vous."))])
             answers = await turn.repos.answers.of(resident)
             state = await turn.repos.dialogs.of(resident, self.clock.now())
+            profile = _profile(resident)
+            questions = self.dialog.questions
             data = {
                 "telegram_id": resident.telegram_id,
                 "language": resident.language,
@@ -198,21 +230,29 @@ class ConsultationService:
                 "subscribed_to_announcements": resident.subscribed,
                 "source": state.source,
                 "message_with_buttons": state.keyboard_message_id,
-                "answer_in_progress": {"step": state.step, "paradox": state.paradox_id, "wish": state.wish}
+                "profile": profile,
+                "answer_in_progress": {"step": state.step, "paradox": state.paradox_id,
+                                       "draft": json.loads(state.draft or "{}")}
                 if state.step != StepName.IDLE
                 else None,
                 "answers": [
-                    {"paradox": a.paradox_id, "persona": a.persona_id, "wish": a.wish,
-                     "ranking": a.ranking.split(","), "submitted_at": a.submitted_at.isoformat(),
-                     "source": a.source}
+                    {"paradox": a.paradox_id, **{q.id: q.restored(a) for q in questions},
+                     "submitted_at": a.submitted_at.isoformat(), "source": a.source}
                     for a in answers
                 ],
             }  # fmt: skip
+            reader = Reader(t, self.content, self.places)
+            said = [
+                t._(q.summary, value=h(q.widget.shown(reader, profile[q.id])))
+                for q in questions
+                if q.once and profile.get(q.id) is not None
+            ]
             head = [
                 t._("<b>Ce qui est enregistré sur vous</b>"),
                 t._("Accord donné le {date} (notice {version}).", date=t.datetime(resident.consented_at),
                     version=h(resident.consent_version)),
                 t._("Annonces : oui.") if resident.subscribed else t._("Annonces : non."),
+                *said,
                 t.ngettext("{n} réponse :", "{n} réponses :", len(answers)),
             ]  # fmt: skip
             entries = []
@@ -462,7 +502,7 @@ class ConsultationService:
         resident.consented_at = now
         resident.language = t.language
         state = await turn.repos.dialogs.of(resident, now)
-        ctx = DialogContext(t, self.content, state, await self._previous(turn.repos, resident))
+        ctx = self._context(t, resident, state, await self._previous(turn.repos, resident))
         state.version += 1
         thanks = t._("Merci ! Reprenons où vous en étiez.")
         return Reply(
@@ -476,7 +516,7 @@ class ConsultationService:
         resident = await repos.residents.add(telegram_id, t.language, NOTICE_VERSION, now)
         state = await repos.dialogs.of(resident, now)
         state.source = source
-        ctx = DialogContext(t, self.content, state, Previous())
+        ctx = self._context(t, resident, state, Previous())
         paradox = chosen or self.content.paradox(source)
         screen = self.dialog.begin(ctx, paradox.id) if paradox else self._next_paradox(ctx)
         thanks = t._("Merci ! Commençons.")
@@ -500,23 +540,21 @@ class ConsultationService:
         resident, state, t = turn.resident, ctx.state, ctx.t
         assert resident is not None
         assert state.paradox_id
-        assert state.persona_id
-        assert state.wish
         paradox = ctx.paradox
+        questions = self.dialog.answer_questions(ctx)
+        once = [q for q in self.dialog.questions if q.once]
         await turn.repos.answers.save(
             Answer(
                 resident_id=resident.id,
                 paradox_id=state.paradox_id,
-                persona_id=state.persona_id,
-                wish=state.wish,
-                ranking=state.ranking,
+                **columns_of([*questions, *once], ctx.draft | ctx.profile),
                 language=resident.language,
                 source=state.source,
                 consent_version=resident.consent_version,
                 submitted_at=self.clock.now(),
             )
         )
-        self.dialog.reset(ctx)
+        self.dialog.after_answer(ctx)
         answered = len(ctx.previous.answered | {paradox.id})
         text = (
             t._(
@@ -617,7 +655,7 @@ class ConsultationService:
             for index, p in enumerate(self.content.paradoxes, start=1)
         ]
         rows: list[tuple[Button, ...]] = [tuple(numbers[i : i + 4]) for i in range(0, len(numbers), 4)]
-        if ctx is not None and ctx.state.step not in (StepName.IDLE, StepName.PARADOX):
+        if ctx is not None and ctx.state.paradox_id and ctx.state.step != StepName.PARADOX:
             current = ctx.paradox
             text += "\n\n" + t._(
                 "Votre réponse au paradoxe « {title} » est en cours : choisir un autre paradoxe "
@@ -649,6 +687,12 @@ class ConsultationService:
     def _help(t: Translator) -> str:
         lines = [f"/{name} — {t._(description)}" for name, description in RESIDENT_COMMANDS]
         return "\n".join([t._("<b>Ce que je sais faire</b>"), *lines])
+
+
+def _profile(resident: Resident) -> dict[str, Value]:
+    """What the resident said of themselves, by question id (a question once asked has a key)."""
+    loaded = json.loads(resident.profile or "{}")
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def deep_link_source(payload: str | None) -> str | None:

@@ -62,14 +62,18 @@ class Resident(Base):
     consented_at: Mapped[datetime] = mapped_column(UTCDateTime())
     subscribed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    profile: Mapped[str | None] = mapped_column(Text, default=None)
+    """The answers to the questions asked once (commune, age…), as JSON by question id."""
 
 
 class DialogState(Base):
     """Where a resident is in the dialog, and their draft answer.
 
     ``version`` grows with every change; buttons carry it, so a button from an earlier
-    screen is recognised as stale. ``keyboard_message_id`` is the one message whose buttons
-    the resident can still use (their live keyboard): it loses them when another takes over.
+    screen is recognised as stale. ``draft`` holds the answer in progress as JSON, by question
+    id, and ``view`` what the current step shows (a page, a partial ranking…), so a new question
+    needs no migration. ``keyboard_message_id`` is the one message whose buttons the resident
+    can still use (their live keyboard): it loses them when another takes over.
     """
 
     __tablename__ = "dialog_states"
@@ -78,12 +82,12 @@ class DialogState(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     step: Mapped[str] = mapped_column(String(16), default="idle")
     paradox_id: Mapped[str | None] = mapped_column(String(16), default=None)
-    persona_id: Mapped[str | None] = mapped_column(String(16), default=None)
-    persona_page: Mapped[int] = mapped_column(Integer, default=0)
-    persona_detail: Mapped[str | None] = mapped_column(String(16), default=None)
-    wish: Mapped[str | None] = mapped_column(Text, default=None)
-    ranking: Mapped[str] = mapped_column(String(200), default="")
-    return_to_summary: Mapped[bool] = mapped_column(Boolean, default=False)
+    draft: Mapped[str | None] = mapped_column(Text, default=None)
+    view: Mapped[str | None] = mapped_column(Text, default=None)
+    return_to: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The step to go back to once the current one is answered (the summary, the profile)."""
+    resume: Mapped[str | None] = mapped_column(String(16), default=None)
+    """The step to resume once the profile, opened in the middle of an answer, is closed."""
     source: Mapped[str | None] = mapped_column(String(64), default=None)
     keyboard_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -103,6 +107,16 @@ class Answer(Base):
     persona_id: Mapped[str] = mapped_column(String(16))
     wish: Mapped[str] = mapped_column(Text)
     ranking: Mapped[str] = mapped_column(String(200))
+    commune: Mapped[str | None] = mapped_column(String(5), default=None, index=True)
+    """The resident's commune when they answered (INSEE code, or ``hors``); it stays when the
+    resident is forgotten, like the territory and the age band."""
+    territory: Mapped[str | None] = mapped_column(String(32), default=None)
+    age_band: Mapped[str | None] = mapped_column(String(8), default=None)
+    respondent: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    """Set when the answer is unlinked from its resident: a random number the resident's answers
+    share, so that they still count as one respondent in the statistics, tied to nobody."""
+    details: Mapped[str | None] = mapped_column(Text, default=None)
+    """Answers to declared questions without typed columns, as JSON by question id."""
     language: Mapped[str] = mapped_column(String(8))
     source: Mapped[str | None] = mapped_column(String(64))
     consent_version: Mapped[str] = mapped_column(String(32))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import secrets
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,9 +47,7 @@ class ResidentRepository:
     async def erase(self, resident: Resident) -> None:
         """Delete the resident: their dialog state and deliveries go with them, and their
         answers stay with no link to them (the foreign key is set to NULL)."""
-        await self._session.execute(
-            update(Answer).where(Answer.resident_id == resident.id).values(resident_id=None)
-        )
+        await AnswerRepository(self._session).unlink([resident.id])
         await self._session.delete(resident)
         await self._session.flush()
 
@@ -63,9 +64,6 @@ class DialogRepository:
                 resident_id=resident.id,
                 version=0,
                 step="idle",
-                persona_page=0,
-                ranking="",
-                return_to_summary=False,
                 updated_at=now,
             )
             self._session.add(state)
@@ -104,12 +102,40 @@ class AnswerRepository:
         )
         return list((await self._session.scalars(query)).all())
 
+    async def describe(self, resident: Resident, columns: dict[str, Any]) -> None:
+        """Set what the resident said of themselves (their commune, their age band…) on their
+        answers, where it stays once the resident is forgotten."""
+        details = json.loads(columns.get("details") or "{}")
+        for answer in await self.of(resident):
+            for column, value in columns.items():
+                if column != "details":
+                    setattr(answer, column, value)
+            if details:
+                answer.details = json.dumps(json.loads(answer.details or "{}") | details, ensure_ascii=False)
+
     async def unlink_all(self) -> int:
         """Cut every answer's link to its resident; the number of answers that had one."""
-        result = await self._session.execute(
-            update(Answer).where(Answer.resident_id.is_not(None)).values(resident_id=None)
+        linked = Answer.resident_id.is_not(None)
+        count = (await self._session.execute(select(func.count()).where(linked))).scalar_one()
+        await self.unlink(
+            list((await self._session.scalars(select(Answer.resident_id).where(linked).distinct())).all())
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(count)
+
+    async def unlink(self, resident_ids: list[int | None]) -> None:
+        """Cut these residents' answers from them. Each resident's answers get a random number
+        in common (negative, so never a resident's id), so that they still count as one
+        respondent; the number is drawn here and kept nowhere else."""
+        if not resident_ids:
+            return
+        answers = cast(Table, Answer.__table__)  # Core: one UPDATE per resident, not per row
+        query = (
+            update(answers)
+            .where(answers.c.resident_id == bindparam("resident"))
+            .values(resident_id=None, respondent=bindparam("key"))
+        )
+        keys = [{"resident": rid, "key": -1 - secrets.randbits(62)} for rid in resident_ids]
+        await self._session.execute(query, keys)
 
     async def save(self, answer: Answer) -> Answer:
         """Store an answer, replacing the resident's earlier answer to the same paradox."""
@@ -118,10 +144,9 @@ class AnswerRepository:
         )
         existing = (await self._session.scalars(query)).one_or_none()
         if existing is not None:
-            for column in ("persona_id", "wish", "ranking", "language", "source"):
-                setattr(existing, column, getattr(answer, column))
-            existing.consent_version = answer.consent_version
-            existing.submitted_at = answer.submitted_at
+            for column in Answer.__table__.columns.keys():  # noqa: SIM118 (names, not columns)
+                if column not in ("id", "resident_id", "paradox_id"):
+                    setattr(existing, column, getattr(answer, column))
             answer = existing
         else:
             self._session.add(answer)

@@ -19,7 +19,8 @@ from babel.dates import format_skeleton
 from bot.content import Content
 from bot.i18n import Translator
 from bot.personas import NO_PERSONA
-from bot.synthesis.stats import SMALL_GROUP, Breakdown, Stats
+from bot.synthesis.export import SMALL_GROUP
+from bot.synthesis.stats import Breakdown, Stats
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn: exports stay light
     from matplotlib.axes import Axes

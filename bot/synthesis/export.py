@@ -13,19 +13,25 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import IO, Any, Literal, NamedTuple, TypeVar
+from typing import IO, Any, Literal, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 
 from bot.clock import PARIS
 from bot.content import Content
-from bot.personas import NO_PERSONA
+from bot.dialogs.question import Column, Question, Reader
+from bot.dialogs.questions import QUESTIONS
+from bot.i18n import I18n
+from bot.places import Places, load_places
 from bot.storage import Answer, Database
 from bot.storage.repositories import secret
 
+SMALL_GROUP = 5
+"""Groups with fewer respondents than this are never shown: in the statistics their figures
+read « < 5 », and the export leaves out a commune fewer than this share."""
 PSEUDONYM_KEY = "pseudonym-key"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 Format = Literal["csv", "jsonl"]
@@ -50,20 +56,6 @@ class ExportFilter:
         return query
 
 
-class Exported(NamedTuple):
-    """The stored fields of an answer that the export reads."""
-
-    resident_id: int | None
-    submitted_at: datetime
-    language: str
-    source: str | None
-    paradox_id: str
-    persona_id: str
-    wish: str
-    ranking: str
-    consent_version: str
-
-
 class Pseudonyms:
     """Keyed hashes of residents: stable for one database, meaningless without its key."""
 
@@ -82,18 +74,35 @@ def neutralise(cell: str) -> str:
     return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
 
 
+def respondent() -> Any:
+    """One respondent per resident, forgotten or not (an answer unlinked before forgotten
+    residents kept a respondent number counts as its own)."""
+    return func.coalesce(Answer.resident_id, Answer.respondent, literal(0) - Answer.id)
+
+
 class Exporter:
-    def __init__(self, database: Database, content: Content) -> None:
+    def __init__(
+        self,
+        database: Database,
+        content: Content,
+        questions: Sequence[Question] = QUESTIONS,
+        places: Places | None = None,
+    ) -> None:
         self.database = database
         self.content = content
+        self.questions = tuple(questions)
+        self._reader = Reader(I18n("fr")("fr"), content, places or load_places())
+
+    def _columns(self) -> list[tuple[Question, Column]]:
+        return [(q, column) for q in self.questions for column in q.columns(self._reader)]
 
     @property
     def columns(self) -> list[str]:
         """The export's columns, in order (documented in the README)."""
-        ranks = [f"rank_{value.id}" for value in self.content.values]
+        asked = [column.name for _, column in self._columns()]
         return [
             "respondent", "submitted_at", "language", "source", "paradox_id", "paradox_title",
-            "persona_id", "persona_name", "wish", *ranks, "ranking", "consent_version",
+            *asked, "consent_version",
         ]  # fmt: skip
 
     async def pseudonyms(self) -> Pseudonyms:
@@ -106,27 +115,35 @@ class Exporter:
             query = where.apply(select(func.count()).select_from(Answer))
             return int((await session.execute(query)).scalar_one())
 
+    async def _shared(self, where: ExportFilter) -> dict[str, set[object]]:
+        """For each guarded answer column, the values at least SMALL_GROUP respondents share."""
+        shared: dict[str, set[object]] = {}
+        async with self.database.session() as session:
+            for guard in {column.guard for _, column in self._columns() if column.guard}:
+                field = getattr(Answer, guard)
+                query = where.apply(select(field).group_by(field))
+                query = query.having(func.count(func.distinct(respondent())) >= SMALL_GROUP)
+                shared[guard] = set((await session.scalars(query)).all())
+        return shared
+
     async def rows(self, where: ExportFilter) -> AsyncIterator[dict[str, str]]:
         """Every matching answer as export cells, oldest first, streamed from the database."""
         pseudonyms = await self.pseudonyms()
-        columns = [getattr(Answer, field) for field in Exported._fields]
-        query = where.apply(select(*columns).order_by(Answer.submitted_at, Answer.id))
+        shared = await self._shared(where)
+        query = where.apply(select(Answer.__table__).order_by(Answer.submitted_at, Answer.id))
         async with self.database.session() as session:
             result = await session.stream(query.execution_options(yield_per=5000))
             async for row in result:
-                yield self._row(Exported(*row), pseudonyms)
+                yield self._row(row, pseudonyms, shared)
 
-    def _row(self, answer: Exported, pseudonyms: Pseudonyms) -> dict[str, str]:
-        content = self.content
-        paradox = content.paradox(answer.paradox_id)
-        persona = content.persona(answer.persona_id)
-        order = answer.ranking.split(",")
-        names = [(v.name if (v := content.value(value)) else value) for value in order]
-        ranks = {
-            f"rank_{value.id}": str(order.index(value.id) + 1) if value.id in order else ""
-            for value in content.values
-        }
-        persona_name = persona.name if persona else ("Aucun" if answer.persona_id == NO_PERSONA else "")
+    def _row(self, answer: Any, pseudonyms: Pseudonyms, shared: dict[str, set[object]]) -> dict[str, str]:
+        paradox = self.content.paradox(answer.paradox_id)
+        asked: dict[str, str] = {}
+        for question, column in self._columns():
+            guarded = column.guard is not None and getattr(answer, column.guard) not in shared[column.guard]
+            value = question.restored(answer)
+            cell = None if guarded or value is None else column.cell(self._reader, value)
+            asked[column.name] = "" if cell is None else str(cell)
         row = {
             "respondent": pseudonyms.of(answer.resident_id),
             "submitted_at": answer.submitted_at.astimezone(PARIS).isoformat(timespec="seconds"),
@@ -134,13 +151,9 @@ class Exporter:
             "source": answer.source or "",
             "paradox_id": answer.paradox_id,
             "paradox_title": paradox.title if paradox else "",
-            "persona_id": answer.persona_id,
-            "persona_name": persona_name,
-            "wish": answer.wish,
-            **ranks,
-            "ranking": " > ".join(names),
+            **asked,
             "consent_version": answer.consent_version,
-        }  # fmt: skip
+        }
         return {column: neutralise(cell) for column, cell in row.items()}
 
     async def write(

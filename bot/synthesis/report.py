@@ -12,12 +12,13 @@ import base64
 from datetime import datetime
 from html import escape
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import distinct, func, select
 
 from bot.content import Content
 from bot.i18n import N_, Translator
 from bot.storage import Answer, Database
-from bot.synthesis.stats import SMALL_GROUP, Stats, Table, tables
+from bot.synthesis.export import SMALL_GROUP, respondent
+from bot.synthesis.stats import Stats, Table, tables
 
 CHART_DESCRIPTIONS = {
     "values.png": N_("Diagramme en barres : points Borda et nombre de premières places de chaque valeur."),
@@ -60,11 +61,9 @@ blockquote { margin: .5rem 0; padding: .4rem .8rem; border-left: 4px solid #E69F
 async def sample_wishes(database: Database, content: Content, per_paradox: int = 5) -> dict[str, list[str]]:
     """The most recent wishes of each paradox, none for a paradox of too few respondents.
 
-    An answer without a resident (who asked to be forgotten) counts as a respondent of its own.
+    Respondents are counted as everywhere (:func:`bot.synthesis.export.respondent`).
     """
-    respondents = func.count(distinct(Answer.resident_id)) + func.sum(
-        case((Answer.resident_id.is_(None), 1), else_=0)
-    )
+    respondents = func.count(distinct(respondent()))
     wishes: dict[str, list[str]] = {}
     async with database.session() as session:
         sizes = dict(

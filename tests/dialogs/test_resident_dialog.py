@@ -9,10 +9,9 @@ from sqlalchemy import select
 from bot.application import Fabrique
 from bot.i18n import Translator
 from bot.storage import Answer, Resident
+from tests.journey import WISH, describe
 from tests.phone import Phone
 from tests.words import words
-
-WISH = "Une métropole où l’on circule en transports en commun de Martigues à Aubagne sans voiture."
 
 
 async def answers(fabrique: Fabrique) -> list[Answer]:
@@ -55,6 +54,7 @@ async def test_a_resident_answers_two_paradoxes_in_french(phone: Callable[..., P
     assert "Merci ! Votre réponse au paradoxe" in resident.text
     assert "Souhaitez-vous recevoir les annonces" in resident.text
     await resident.tap(t._("Oui, volontiers"))
+    await describe(resident, t)
 
     await resident.tap(t._("Paradoxe suivant ▶"))
     assert t.content("Une nature spectaculaire, mais pour combien de temps ?") in resident.text
@@ -87,6 +87,7 @@ async def test_a_resident_answers_two_paradoxes_in_english(
     assert "A metropolis rich in its people" in resident.text
     await first_answer(resident, t, wish="A metropolis where buses run all night between Aix and Marseille.")
     await resident.tap(t._("Non merci"))
+    await describe(resident, t)
     await resident.tap(t._("Paradoxe suivant ▶"))
     await resident.tap(t._("Répondre ▶"))
     await resident.tap(t._("Aucun d’entre eux"))
@@ -111,6 +112,7 @@ async def test_a_second_paradox_takes_five_taps(phone: Callable[..., Phone], bot
     await accept(resident, t)
     await first_answer(resident, t)
     await resident.tap(t._("Non merci"))
+    await describe(resident, t)
     taps = 0
     for label in (
         t._("Paradoxe suivant ▶"),

@@ -14,7 +14,8 @@ from bot.sandbox import BotApiSandbox
 from bot.sandbox.errors import ApiError
 from bot.sandbox.models import Message
 from bot.storage import DialogState
-from tests.dialogs.test_resident_dialog import WISH, accept
+from tests.dialogs.test_resident_dialog import accept
+from tests.journey import WISH, describe
 from tests.phone import TIMEOUT, Phone
 from tests.words import words
 
@@ -156,6 +157,8 @@ async def test_one_live_keyboard_at_a_time(phone: Callable[..., Phone], sandbox:
 
     await resident.tap(t._("✅ Je confirme"))
     await resident.tap(t._("Oui, volontiers"))
+    await one_live_keyboard(resident, holding=t._("Je préfère ne pas le dire"))
+    await describe(resident, t)
     idle = await one_live_keyboard(resident, holding=t._("Paradoxe suivant ▶"))
     await resident.tap(t._("Paradoxe suivant ▶"))
     await one_live_keyboard(resident, holding=t._("Répondre ▶"))

@@ -12,7 +12,8 @@ from sqlalchemy import select, text
 from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer, DialogState, Resident
-from tests.dialogs.test_resident_dialog import WISH, accept, first_answer
+from tests.dialogs.test_resident_dialog import accept, first_answer
+from tests.journey import WISH
 from tests.phone import Phone
 from tests.words import words
 

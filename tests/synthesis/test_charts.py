@@ -25,7 +25,8 @@ from bot.synthesis.charts import (
     value_chart,
     value_figure,
 )
-from bot.synthesis.stats import SMALL_GROUP, Stats, compute
+from bot.synthesis.export import SMALL_GROUP
+from bot.synthesis.stats import Stats, compute
 from tests.synthesis.conftest import ORDER, Given, write
 from tests.words import words
 

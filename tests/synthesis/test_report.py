@@ -11,8 +11,9 @@ from bot.content import Content, load_content
 from bot.i18n import I18n, Translator
 from bot.storage import Database
 from bot.synthesis.charts import charts
+from bot.synthesis.export import SMALL_GROUP
 from bot.synthesis.report import render_html, sample_wishes
-from bot.synthesis.stats import SMALL_GROUP, compute, tables
+from bot.synthesis.stats import compute, tables
 from tests.synthesis.conftest import Given, write
 from tests.words import words
 

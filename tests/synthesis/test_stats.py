@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from bot.content import load_content
 from bot.storage import Database
-from bot.synthesis.stats import SMALL_GROUP, as_text, compute, tables
+from bot.synthesis.export import SMALL_GROUP
+from bot.synthesis.stats import as_text, compute, tables
 from tests.synthesis.conftest import ORDER, Given, write
 from tests.words import words
 
