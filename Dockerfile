@@ -18,7 +18,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY locales ./locales
-RUN pip install . && fabrique-bot --help > /dev/null
+RUN pip install '.[themes]' && fabrique-bot --help > /dev/null
 
 USER fabrique
 VOLUME ["/data"]

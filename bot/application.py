@@ -28,6 +28,7 @@ from bot.services.abuse import FloodControl
 from bot.services.broadcasts import BroadcastEngine
 from bot.services.consultation import ConsultationService
 from bot.services.lines import Lines
+from bot.services.moderation import Moderation
 from bot.services.pacing import Pacer
 from bot.services.retention import Retention
 from bot.services.staff import StaffService
@@ -112,7 +113,8 @@ def build(
     residents = ResidentHandlers(consultation, i18n, metrics, flood)
     staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
     synthesis = SynthesisService(settings.database, content, i18n, clock)
-    staff = StaffHandlers(staff_service, consultation, synthesis, i18n)
+    moderation = Moderation(database, content, i18n, clock)
+    staff = StaffHandlers(staff_service, consultation, synthesis, moderation, i18n)
     handling = Handling(application, database, clock, flood, metrics, residents.apology)
     sender = Sender(application.bot, database, clock, metrics, residents.apology)
     lines = Lines(database, clock, handling.handle, sender.send, limit=settings.max_concurrent_updates)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import BinaryIO, TextIO, TypeVar, overload
 
 from pythonjsonlogger.json import JsonFormatter
 from tqdm import tqdm
@@ -28,8 +28,8 @@ from bot.services.retention import Purge, Retention
 from bot.storage import Database
 from bot.storage.database import Schema
 from bot.synthesis.charts import charts
-from bot.synthesis.export import Exporter, ExportFilter
-from bot.synthesis.report import render_html, sample_wishes
+from bot.synthesis.export import FORMATS, NAMES_LANGUAGE, Exporter, ExportFilter, collecting_seldom, format_of
+from bot.synthesis.report import build_report
 from bot.synthesis.stats import as_text, compute, tables
 
 T = TypeVar("T")
@@ -157,20 +157,30 @@ def _moment(text: str, *, end: bool = False) -> datetime:
 
 
 def _export(args: argparse.Namespace) -> None:
+    fmt = args.format or format_of(args.path) or (None if Path(args.path).suffix else "csv")
+    if fmt is None:
+        raise OperatorError(f"{args.path}: name the file .xlsx (workbook), .csv or .jsonl, or give --format")
     content = load_content(load_settings().content_dir)
     if args.paradox and content.paradox(args.paradox) is None:
         known = ", ".join(p.id for p in content.paradoxes)
         raise OperatorError(f"--paradox {args.paradox}: no such paradox (known: {known})")
     where = ExportFilter(args.since, args.until, args.paradox)
-    encoding = "utf-8-sig" if args.format == "csv" else "utf-8"
 
     async def work(database: Database, content: Content) -> int:
-        with _create(args.path, encoding) as out:  # once the database is known to be there
-            exporter = Exporter(database, content)
-            total = await exporter.count(where)
-            with tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar:
+        exporter = Exporter(database, content)
+        total = await exporter.count(where)
+        # Files are created once the database is known to be there.
+        with tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar, collecting_seldom():
+            if fmt == "xlsx":
+                from bot.synthesis.workbook import write_workbook  # xlsxwriter: only for a workbook
+
+                with _create(args.path, None) as binary:
+                    t = I18n("fr")(args.language or "fr")
+                    return await write_workbook(binary, exporter, where, t, datetime.now(PARIS), bar.update)
+            with _create(args.path, "utf-8-sig" if fmt == "csv" else "utf-8") as out:
+                language = args.language or NAMES_LANGUAGE
                 return await exporter.write(
-                    out, where, fmt=args.format, delimiter=args.delimiter, progress=bar.update
+                    out, where, fmt=fmt, delimiter=args.delimiter, language=language, progress=bar.update
                 )
 
     count = _with_database(work)
@@ -189,9 +199,14 @@ def _writable(path: str | Path) -> Iterator[None]:
         ) from None
 
 
-def _create(path: str, encoding: str) -> TextIO:
+@overload
+def _create(path: str, encoding: str) -> TextIO: ...
+@overload
+def _create(path: str, encoding: None) -> BinaryIO: ...
+def _create(path: str, encoding: str | None) -> TextIO | BinaryIO:
+    """The file, created for writing: text in ``encoding``, or binary."""
     with _writable(path):
-        return open(path, "w", encoding=encoding, newline="")
+        return open(path, "wb") if encoding is None else open(path, "w", encoding=encoding, newline="")
 
 
 def _with_database(work: Callable[[Database, Content], Awaitable[T]]) -> T:
@@ -240,21 +255,83 @@ def _stats(args: argparse.Namespace) -> None:
             folder.mkdir(parents=True, exist_ok=True)
             for name, image in images:
                 (folder / name).write_bytes(image)
-                print(f"chart: {folder / name}")
+        for name, _ in images:  # outside: a closed pipe (`| head`) is not a folder that cannot be written
+            print(f"chart: {folder / name}")
 
 
 def _report(args: argparse.Namespace) -> None:
     t = I18n(args.language)(args.language)
 
     async def work(database: Database, content: Content) -> str:
-        stats = await compute(database, content)
-        wishes = await sample_wishes(database, content)
-        return render_html(stats, content, t, charts(stats, content, t), wishes, datetime.now(PARIS))
+        return (await build_report(database, content, t, datetime.now(PARIS))).html
 
     html = _with_database(work)
     with _writable(args.path):
         Path(args.path).write_text(html, encoding="utf-8")
     print(f"ok: report written to {args.path}")
+
+
+def _confidence(text: str) -> float:
+    """A confidence threshold strictly between 0 and 1, as an argparse type."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"not a confidence between 0 and 1: {text!r}")
+    return value
+
+
+def _themes(args: argparse.Namespace) -> None:
+    # Imported here only: the model is an optional extra, and the other commands do not need it.
+    from bot.themes import (
+        CachedEmbedder,
+        E5Embedder,
+        Embedder,
+        Themes,
+        load_codebook,
+        load_corrections,
+        require_extra,
+        theme_answers,
+    )
+    from bot.themes.answers import write as write_themes
+    from bot.themes.tables import tables as theme_tables
+
+    settings = load_settings()
+    codebook = load_codebook(settings.content_dir, Path(args.codebook) if args.codebook else None)
+    corrections_file = Path(args.corrections or settings.data_dir / "themes-corrections.csv")
+    corrections = (
+        load_corrections(corrections_file, codebook)
+        if args.corrections or corrections_file.is_file()
+        else None
+    )
+    require_extra()
+    t = I18n(args.language)(args.language)
+    cache = CachedEmbedder(E5Embedder(), Path(args.cache)) if args.cache else None
+    embedder: Embedder = cache or E5Embedder()
+
+    async def work(database: Database, content: Content) -> tuple[Themes, str, int]:
+        out = _create(args.output, "utf-8-sig") if args.output else None  # once the database is there
+        try:
+            themes = await theme_answers(
+                database, content, codebook, corrections, embedder, threshold=args.threshold
+            )
+            written = write_themes(themes, out, args.delimiter) if out else 0
+        finally:
+            if out:
+                out.close()
+        text = "\n\n".join(as_text(table) for table in theme_tables(themes, content, t))
+        return themes, text, written
+
+    themes, text, written = _with_database(work)
+    print(text)
+    if corrections is not None and themes.corrections_unused:
+        print(f"note: {themes.corrections_unused} corrections in {corrections_file} match no wish (changed?)")
+    if cache is not None:
+        with _writable(cache.path):
+            cache.save()
+    if args.output:
+        print(f"ok: {written} wishes written to {args.output}")
 
 
 def _sandbox(args: argparse.Namespace) -> None:
@@ -279,8 +356,8 @@ def parser() -> argparse.ArgumentParser:
         "purge", help="unlink answers from residents once RETENTION_UNTIL has passed (the bot does it hourly)"
     )
     purge.set_defaults(func=_purge)
-    export = commands.add_parser("export", help="export confirmed answers (CSV or JSON lines)")
-    export.add_argument("path", help="the file to write, e.g. answers.csv")
+    export = commands.add_parser("export", help="export confirmed answers (workbook, CSV or JSON lines)")
+    export.add_argument("path", help="the file to write: answers.xlsx (workbook), answers.csv, answers.jsonl")
     export.add_argument("--since", type=_moment, help="from this date (Paris time, YYYY-MM-DD)")
     export.add_argument(
         "--until", type=lambda text: _moment(text, end=True), help="up to this date, included"
@@ -293,7 +370,15 @@ def parser() -> argparse.ArgumentParser:
         choices=[",", ";", "\t"],
         help="CSV separator: , (default), ; (French spreadsheets) or tab",
     )
-    export.add_argument("--format", default="csv", choices=["csv", "jsonl"])
+    export.add_argument(
+        "--format", choices=list(FORMATS.values()), help="instead of the one the file's extension names"
+    )
+    export.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="headers' language: the workbook's (and its sheets') is fr unless given; the CSV's are "
+        "the English column names unless given (fr: the workbook's headers)",
+    )
     export.set_defaults(func=_export)
     stats = commands.add_parser("stats", help="print the consultation's figures")
     stats.add_argument("--charts", metavar="FOLDER", help="also write the charts (PNG) to this folder")
@@ -303,6 +388,38 @@ def parser() -> argparse.ArgumentParser:
     report.add_argument("path", help="the file to write, e.g. report.html")
     report.add_argument("--language", choices=LANGUAGES, default="fr", help="language of the labels")
     report.set_defaults(func=_report)
+    themes = commands.add_parser(
+        "themes", help="theme the wishes with the codebook (needs the themes extra) and print a summary"
+    )
+    themes.add_argument("--output", metavar="FILE", help="also write one row per wish (CSV), e.g. themes.csv")
+    themes.add_argument(
+        "--codebook",
+        metavar="FILE",
+        help="the codebook (default: CONTENT_DIR/themes.yaml, or the shipped one)",
+    )
+    themes.add_argument(
+        "--corrections",
+        metavar="FILE",
+        help="staff corrections: CSV of wish_key and theme (default: DATA_DIR/themes-corrections.csv if any)",
+    )
+    themes.add_argument(
+        "--threshold",
+        type=_confidence,
+        default=0.4,
+        help="confidence under which a wish is « à classer »",
+    )
+    themes.add_argument(
+        "--cache", metavar="FILE", help="keep the wishes' vectors in this file for the next runs"
+    )
+    themes.add_argument(
+        "--delimiter",
+        default=",",
+        type=lambda text: "\t" if text == "tab" else text,
+        choices=[",", ";", "\t"],
+        help="CSV separator of --output: , (default), ; (French spreadsheets) or tab",
+    )
+    themes.add_argument("--language", choices=LANGUAGES, default="fr", help="language of the labels")
+    themes.set_defaults(func=_themes)
     sandbox = commands.add_parser("sandbox", help="run the local Bot API server")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)

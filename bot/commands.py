@@ -8,6 +8,8 @@ RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("agenda", N_("le calendrier de la consultation")),
     ("language", N_("changer de langue")),
     ("privacy", N_("vos données et vos droits")),
+    ("avis", N_("donner votre avis sur les souhaits d’autres habitants")),
+    ("partage", N_("choisir quels souhaits montrer aux autres habitants")),
     ("profile", N_("votre commune et votre âge, à changer")),
     ("mydata", N_("recevoir tout ce qui est enregistré sur vous")),
     ("forget", N_("effacer vos données")),
@@ -22,4 +24,5 @@ STAFF_COMMANDS: tuple[tuple[str, str], ...] = (
     ("broadcasts", N_("annonces récentes et programmées")),
     ("export", N_("exporter les réponses (CSV)")),
     ("stats", N_("les chiffres de la consultation")),
+    ("moderate", N_("relire les souhaits partagés")),
 )

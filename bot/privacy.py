@@ -6,7 +6,7 @@ from bot.content import Content
 from bot.dialogs.screen import h
 from bot.i18n import Translator
 
-NOTICE_VERSION = "2026-11-30.1"
+NOTICE_VERSION = "2026-11-30.2"
 """Change it whenever the notice's substance changes."""
 
 
@@ -19,7 +19,9 @@ def privacy_notice(t: Translator, content: Content) -> str:
                 "<b>Ce qui est enregistré :</b> votre identifiant Telegram, votre langue, "
                 "vos réponses (paradoxe, habitant choisi, métropole idéale, classement des "
                 "valeurs) et le lien ou l’affiche par lequel vous êtes arrivé ; si vous "
-                "voulez bien les donner, votre commune et votre tranche d’âge."
+                "voulez bien les donner, votre commune et votre tranche d’âge ; si vous le "
+                "choisissez, votre souhait montré sans votre nom à d’autres habitants après "
+                "relecture, et les avis que vous donnez sur les leurs."
             ),
             t._(
                 "<b>Pourquoi :</b> nourrir la synthèse des ateliers du projet métropolitain. "
@@ -31,7 +33,8 @@ def privacy_notice(t: Translator, content: Content) -> str:
             ),
             t._(
                 "<b>Vos droits :</b> /mydata vous envoie tout ce qui est enregistré sur vous ; "
-                "/forget l’efface (vos réponses restent, sans plus aucun lien avec vous, avec "
+                "/forget l’efface et retire vos souhaits partagés (vos réponses restent, sans "
+                "plus aucun lien avec vous, avec "
                 "la commune, le territoire et la tranche d’âge que vous aviez indiqués ; une "
                 "commune où moins de cinq personnes ont répondu n’est jamais publiée). Pour "
                 "toute autre demande, écrivez à {email}. Responsable : {organiser}.",

@@ -19,6 +19,8 @@ from tests.phone import Phone
 
 WISH = "Une métropole où l’on circule en transports en commun de Martigues à Aubagne sans voiture."
 NOT_SAID = "Je préfère ne pas le dire"
+KEEP_IT = "Non, le garder pour moi"
+"""The answer to « may your wish be shown to other residents? » that keeps it private."""
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from bot.sandbox import BotApiSandbox
 from bot.sandbox.models import Message
 from bot.storage import Database, Repositories
 from tests.conftest import TOKEN, postgres_database
-from tests.journey import NOT_SAID, WISH
+from tests.journey import KEEP_IT, NOT_SAID, WISH
 from tests.test_cli import cli, environment, sqlite_url
 from tests.web.test_server import SECRET, free_port
 from tests.words import words
@@ -64,7 +64,8 @@ JOURNEY = (
     Step(send="1", answered=says("Question 2")),
     Step(send=WISH, answered=says("Question 3")),
     Step(send="3 1 5 2 4", answered=has_button(t._("✅ Je confirme"))),
-    Step(tap=t._("✅ Je confirme"), answered=has_button(t._("Oui, volontiers"))),
+    Step(tap=t._("✅ Je confirme"), answered=has_button(t._(KEEP_IT))),
+    Step(tap=t._(KEEP_IT), answered=has_button(t._("Oui, volontiers"))),
     Step(tap=t._("Oui, volontiers"), answered=has_button(t._(NOT_SAID))),
     *(  # the questions asked once, declined; then the idle screen
         Step(tap=t._(NOT_SAID), answered=has_button(t._(NOT_SAID) if later else t._("Paradoxe suivant ▶")))

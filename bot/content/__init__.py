@@ -1,4 +1,5 @@
-"""The consultation's content: paradoxes, values, stages and personas, edited by staff as YAML.
+"""The consultation's content: paradoxes, values, stages, personas and source labels, edited by
+staff as YAML.
 
 Files are validated when the bot starts; a mistake raises :class:`ContentError` with one line
 naming the file and the field. Texts are French; their translations live in the ``content``
@@ -118,6 +119,19 @@ class _PersonaFile(_Item):
     _check = field_validator("personas")(_unique)
 
 
+SourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,56}$")]
+"""A deep-link payload as answers record it (``t.me/<bot>?start=<id>``: letters, digits, ``_``
+and ``-``, kept up to 56 characters)."""
+SourceLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+
+
+class _SourceFile(_Item):
+    """``sources.yaml``: the label staff give each source (« affiche_vieux_port: Affiche du
+    Vieux-Port »), shown in the statistics instead of the raw code."""
+
+    sources: dict[SourceId, SourceLabel] | None = None
+
+
 class Content(_Item):
     """Everything a resident is shown that staff can change without touching code."""
 
@@ -126,6 +140,8 @@ class Content(_Item):
     values: tuple[Value, ...]
     stages: tuple[Stage, ...]
     personas: tuple[Persona, ...]
+    sources: tuple[tuple[str, str], ...] = ()
+    """Optional labels of the deep-link sources, as (id, label) in the file's order."""
 
     @model_validator(mode="after")
     def _stages_in_order(self) -> Content:
@@ -140,6 +156,10 @@ class Content(_Item):
 
     def persona(self, persona_id: str | None) -> Persona | None:
         return next((p for p in self.personas if p.id == persona_id), None)
+
+    def source(self, source_id: str | None) -> str | None:
+        """The label staff gave a source (French, to translate as content), None without one."""
+        return next((label for key, label in self.sources if key == source_id), None)
 
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -175,13 +195,19 @@ def _read(path: Path, model: type[ModelT]) -> ModelT:
 
 
 def load_content(directory: Path | None = None) -> Content:
-    """Load and validate the content files (``CONTENT_DIR``, or those shipped with the bot)."""
+    """Load and validate the content files (``CONTENT_DIR``, or those shipped with the bot).
+
+    ``sources.yaml`` is optional: without it, sources are shown by their code.
+    """
     folder = directory or CONTENT_DIR
     personas = folder / "personas.yaml" if directory else CATALOGUE
+    sources = folder / "sources.yaml"
+    labels = _read(sources, _SourceFile).sources if sources.is_file() else None
     return Content(
         consultation=_read(folder / "consultation.yaml", Consultation),
         paradoxes=tuple(_read(folder / "paradoxes.yaml", _ParadoxFile).paradoxes),
         values=tuple(_read(folder / "values.yaml", _ValueFile).values),
         stages=tuple(_read(folder / "stages.yaml", _StageFile).stages),
         personas=tuple(_read(personas, _PersonaFile).personas),
+        sources=tuple((labels or {}).items()),
     )

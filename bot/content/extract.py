@@ -11,6 +11,8 @@ from typing import IO, Any
 import yaml
 
 TRANSLATABLE = frozenset({"name", "organiser", "title", "text", "description", "portrait", "detail"})
+LABELS = frozenset({"sources"})
+"""Mappings whose every value is a translatable label (``sources: {id: label}``)."""
 
 
 def _walk(node: yaml.Node) -> Iterator[tuple[int, str]]:
@@ -18,6 +20,10 @@ def _walk(node: yaml.Node) -> Iterator[tuple[int, str]]:
         for key, value in node.value:
             if isinstance(value, yaml.ScalarNode) and key.value in TRANSLATABLE:
                 yield key.start_mark.line + 1, str(value.value).strip()
+            elif isinstance(value, yaml.MappingNode) and key.value in LABELS:
+                for label_key, label in value.value:
+                    if isinstance(label, yaml.ScalarNode) and str(label.value).strip():
+                        yield label_key.start_mark.line + 1, str(label.value).strip()
             else:
                 yield from _walk(value)
     elif isinstance(node, yaml.SequenceNode):

@@ -31,6 +31,19 @@ class Previous:
     """The paradoxes the resident has a confirmed answer to."""
 
 
+@dataclass(frozen=True)
+class Card:
+    """Another resident's shared wish, offered for the resident's opinion."""
+
+    wish_id: int
+    text: str
+    paradox_id: str
+    vote: int | None = None
+    """The resident's vote on it, once given (they can change it on the same card)."""
+    left: int = 0
+    """How many other wishes are still waiting for their opinion."""
+
+
 @dataclass
 class DialogContext:
     t: Translator
@@ -40,6 +53,8 @@ class DialogContext:
     previous: Previous
     profile: dict[str, Value] = field(default_factory=dict)
     """The answers given once per resident (a key is present once the question was asked)."""
+    card: Card | None = None
+    """The wish on the voting card, loaded by the service when the resident is voting."""
 
     def button(self, label: str, action: str, arg: str = "") -> Button:
         """A button valid only on the screen about to be shown."""
@@ -115,4 +130,16 @@ class Confirm:
     """The resident confirmed the summary: the answer is to be stored."""
 
 
-Move = Redraw | Done | GoTo | Reject | Confirm
+@dataclass(frozen=True)
+class Cast:
+    """The resident gives their opinion of the wish on the card: the vote is to be stored."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class Deal:
+    """The resident asks for the next wish: the service picks it."""
+
+
+Move = Redraw | Done | GoTo | Reject | Confirm | Cast | Deal

@@ -10,11 +10,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.dialogs.context import Confirm, DialogContext, Done, GoTo, Move, Redraw, Reject
+from bot.dialogs.context import Cast, Confirm, Deal, DialogContext, Done, GoTo, Move, Redraw, Reject
 from bot.dialogs.question import Question
 from bot.dialogs.questions import QUESTIONS
 from bot.dialogs.screen import Screen
-from bot.dialogs.steps import IdleStep, ParadoxStep, ProfileStep, QuestionStep, Step, StepName, SummaryStep
+from bot.dialogs.steps import (
+    IdleStep,
+    ParadoxStep,
+    ProfileStep,
+    QuestionStep,
+    Step,
+    StepName,
+    SummaryStep,
+    VoteStep,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class ResidentDialog:
             StepName.PARADOX: ParadoxStep(),
             StepName.SUMMARY: SummaryStep(self.answer_questions),
             StepName.PROFILE: ProfileStep(self.profile_questions),
+            StepName.VOTE: VoteStep(),
         }
         self._steps.update((q.id, QuestionStep(q, self._heading)) for q in self.questions)
 
@@ -92,14 +102,24 @@ class ResidentDialog:
 
     def open_profile(self, ctx: DialogContext) -> Screen:
         """``/profile``: the answers given once, each changeable; closing it resumes the answer."""
+        self._aside(ctx, StepName.PROFILE, (StepName.PROFILE, *(q.id for q in self.profile_questions(ctx))))
+        return self.screen(ctx)
+
+    def open_votes(self, ctx: DialogContext) -> None:
+        """Other residents' wishes to weigh, one card at a time; stopping resumes the answer.
+        The service deals the card before the screen is drawn."""
+        self._aside(ctx, StepName.VOTE, (StepName.VOTE,))
+
+    @staticmethod
+    def _aside(ctx: DialogContext, step: StepName, already: tuple[str, ...]) -> None:
+        """Go to ``step``, remembering the step to resume unless it is one of ``already``."""
         state = ctx.state
-        if state.step not in (StepName.PROFILE, *(q.id for q in self.profile_questions(ctx))):
+        if state.step not in already:
             state.resume = state.step
         state.version += 1
-        state.step = StepName.PROFILE
+        state.step = step
         state.return_to = None
         state.view = None
-        return self.screen(ctx)
 
     def press(self, ctx: DialogContext, action: str, arg: str) -> Result:
         return self._apply(ctx, self.step(ctx).on_action(ctx, action, arg))
@@ -115,8 +135,8 @@ class ResidentDialog:
         if isinstance(move, Reject):
             return Result(move, self.screen(ctx).with_notice(move.message))
         state.version += 1
-        if isinstance(move, Confirm):
-            return Result(move, None)
+        if isinstance(move, Confirm | Cast | Deal):
+            return Result(move, None)  # the service stores or deals, then draws the screen
         if isinstance(move, GoTo | Done):
             target = move.step if isinstance(move, GoTo) else self._next(ctx)
             if target in (StepName.IDLE, state.resume):

@@ -55,13 +55,27 @@ class Widget(Protocol):
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the export: its name and the cell for a value."""
+    """One column of the export: its name, its header, what it holds, and the cell for a value.
+
+    The cell is a function of the value only (the exporter computes it once per distinct value,
+    so it must not depend on anything else), text in French whatever the header's language.
+    """
 
     name: str
+    """Its English name: the CSV's header with ``--language en``, the key in JSON lines."""
     cell: Callable[[Reading, Value], str | int | None]
     guard: str | None = None
     """An answer column whose value at least five respondents must share for the cell to be
     given (otherwise it is left empty, so nobody in a small commune can be singled out)."""
+    header: str = field(kw_only=True)
+    """Its header in the workbook and the French CSV (a message id): « Commune »."""
+    description: str = field(kw_only=True)
+    """What it holds, its line in the workbook's « Lisez-moi » sheet (a message id)."""
+    subject: str | None = field(default=None, kw_only=True)
+    """A content text (a value's name) that fills ``{value}`` in the header and description."""
+    free_text: bool = field(default=False, kw_only=True)
+    """A resident's own words: every cell differs (none is cached), wide and wrapped in the
+    workbook."""
 
 
 @dataclass(frozen=True)

@@ -64,16 +64,25 @@ def _persona_name(reading: Reading, persona_id: object) -> str:
 
 
 def _rank_columns(reading: Reading) -> list[Column]:
-    def rank(value_id: str) -> Column:
+    def rank(value_id: str, name: str) -> Column:
         return Column(
             f"rank_{value_id}",
             lambda _, order: order.index(value_id) + 1 if value_id in (order or []) else None,
+            header=N_("Rang : {value}"),
+            description=N_("Le rang donné à la valeur « {value} », de 1 (la plus importante) au dernier."),
+            subject=name,
         )
 
     def names(reading: Reading, order: object) -> str:
         return " > ".join((v.name if (v := reading.content.value(i)) else i) for i in order or [])  # type: ignore[attr-defined]
 
-    return [*(rank(value.id) for value in reading.content.values), Column("ranking", names)]
+    ranking = Column(
+        "ranking",
+        names,
+        header=N_("Classement"),
+        description=N_("Les valeurs en toutes lettres, de la plus importante à la moins importante."),
+    )
+    return [*(rank(value.id, value.name) for value in reading.content.values), ranking]
 
 
 def _commune_name(reading: Reading, code: object) -> str:
@@ -120,7 +129,23 @@ PERSONA = Question(
     edit=N_("✏️ Habitant"),
     store=lambda value: {"persona_id": value},
     restore=lambda answer: answer.persona_id,
-    columns=lambda _: [Column("persona_id", lambda _, v: v), Column("persona_name", _persona_name)],
+    columns=lambda _: [
+        Column(
+            "persona_id",
+            lambda _, v: v,
+            header=N_("Habitant"),
+            description=N_(
+                "L’habitant dont le résident se sent le plus proche (son identifiant ; none : aucun "
+                "d’entre eux)."
+            ),
+        ),
+        Column(
+            "persona_name",
+            _persona_name,
+            header=N_("Prénom de l’habitant"),
+            description=N_("Son prénom (« Aucun » : aucun d’entre eux)."),
+        ),
+    ],
     breakdowns=(
         Breakdown(
             "persona",
@@ -163,7 +188,17 @@ WISH = Question(
     edit=N_("✏️ Métropole idéale"),
     store=lambda value: {"wish": value},
     restore=lambda answer: answer.wish,
-    columns=lambda _: [Column("wish", lambda _, v: v)],
+    columns=lambda _: [
+        Column(
+            "wish",
+            lambda _, v: v,
+            header=N_("Métropole idéale en 2030"),
+            description=N_(
+                "La phrase du résident, telle qu’il l’a écrite : « En 2030, ma métropole idéale est… »."
+            ),
+            free_text=True,
+        )
+    ],
 )
 
 VALUES = Question(
@@ -212,9 +247,33 @@ COMMUNE = Question(
     },
     restore=lambda answer: answer.commune,
     columns=lambda _: [
-        Column("commune", lambda _, code: code, guard="commune"),
-        Column("commune_name", _commune_name, guard="commune"),
-        Column("territory", lambda reading, code: reading.places.territory_of(code) if code else None),
+        Column(
+            "commune",
+            lambda _, code: code,
+            guard="commune",
+            header=N_("Code commune"),
+            description=N_(
+                "Le code Insee de la commune du résident (un arrondissement de Marseille a le sien ; "
+                "hors : hors de la métropole), donné seulement si au moins {n} répondants la "
+                "partagent, vide sinon ou s’il ne l’a pas dite."
+            ),
+        ),
+        Column(
+            "commune_name",
+            _commune_name,
+            guard="commune",
+            header=N_("Commune"),
+            description=N_("Le nom de la commune, donné aux mêmes conditions."),
+        ),
+        Column(
+            "territory",
+            lambda reading, code: reading.places.territory_of(code) if code else None,
+            header=N_("Territoire"),
+            description=N_(
+                "Le territoire de la commune (son identifiant ; hors : hors de la métropole), donné "
+                "dès que la commune est connue."
+            ),
+        ),
     ],
     breakdowns=(
         Breakdown(
@@ -245,7 +304,14 @@ AGE = Question(
     skippable=True,
     store=lambda band: {"age_band": band},
     restore=lambda answer: answer.age_band,
-    columns=lambda _: [Column("age_band", lambda _, band: band)],
+    columns=lambda _: [
+        Column(
+            "age_band",
+            lambda _, band: band,
+            header=N_("Tranche d’âge"),
+            description=N_("La tranche d’âge du résident (celles de l’Insee), vide s’il ne l’a pas dite."),
+        )
+    ],
     breakdowns=(
         Breakdown(
             "age",

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from bot.content import Paradox
 from bot.dialogs.callbacks import Callback
-from bot.dialogs.context import Confirm, DialogContext, Done, GoTo, Move, Reject
+from bot.dialogs.context import Cast, Confirm, Deal, DialogContext, Done, GoTo, Move, Reject
 from bot.dialogs.question import Question
 from bot.dialogs.screen import Button, Screen, h
 from bot.i18n import N_
@@ -28,6 +28,7 @@ class StepName(StrEnum):
     PARADOX = "paradox"
     SUMMARY = "summary"
     PROFILE = "profile"
+    VOTE = "vote"
 
 
 class Step:
@@ -61,6 +62,7 @@ class IdleStep(Step):
             (
                 (Button(ctx.t._("Paradoxe suivant ▶"), Callback("next").encode()),),
                 (Button(ctx.t._("Choisir un paradoxe"), Callback("list").encode()),),
+                (Button(ctx.t._("🗳 Donner mon avis sur d’autres souhaits"), Callback("vote").encode()),),
             ),
         )
 
@@ -216,3 +218,53 @@ class ProfileStep(Step):
 
     def on_text(self, ctx: DialogContext, text: str) -> Move:
         return Reject(ctx.t._("Touchez ✏️ pour changer une réponse, ou « ✅ C’est bon »."))
+
+
+VOTES = (
+    (1, N_("👍 D’accord")),
+    (-1, N_("👎 Pas d’accord")),
+    (0, N_("🤷 Je ne sais pas")),
+)
+"""The opinions a resident can give of another's wish, by the value stored."""
+
+
+class VoteStep(Step):
+    """Another resident's wish, and the resident's opinion of it; changeable on the same card."""
+
+    def screen(self, ctx: DialogContext) -> Screen:
+        t, card = ctx.t, ctx.card
+        assert card is not None, "the service loads the card before a voting screen"
+        paradox = ctx.content.paradox(card.paradox_id)
+        title = t.content(paradox.title) if paradox else ""
+        text = "\n\n".join(
+            [
+                t._("<b>Le souhait d’un habitant</b>, sur le paradoxe « {title} » :", title=h(title)),
+                t._("« En 2030, ma métropole idéale est… {wish} »", wish=h(card.text)),
+                t.ngettext(
+                    "Encore {n} souhait à découvrir après celui-ci.",
+                    "Encore {n} souhaits à découvrir après celui-ci.",
+                    card.left,
+                ),
+            ]
+        )
+        choices = [
+            ctx.button(("✓ " if card.vote == value else "") + t._(label), "vote", str(value + 1))
+            for value, label in VOTES
+        ]
+        rows: list[tuple[Button, ...]] = [tuple(choices[:2]), (choices[2],)]
+        last = (ctx.button(t._("Suivant ▶"), "deal"),) if card.vote is not None else ()
+        rows.append((*last, ctx.button(t._("Arrêter"), "stop")))
+        return Screen(text, tuple(rows))
+
+    def on_action(self, ctx: DialogContext, action: str, arg: str) -> Move:
+        values = {str(value + 1): value for value, _ in VOTES}
+        if action == "vote" and arg in values and ctx.card is not None:
+            return Cast(values[arg])
+        if action == "deal" and ctx.card is not None and ctx.card.vote is not None:
+            return Deal()
+        if action == "stop":
+            return GoTo(ctx.state.resume or StepName.IDLE)
+        return super().on_action(ctx, action, arg)
+
+    def on_text(self, ctx: DialogContext, text: str) -> Move:
+        return Reject(ctx.t._("Touchez un bouton pour donner votre avis, ou « Arrêter »."))

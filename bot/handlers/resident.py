@@ -67,6 +67,8 @@ class ResidentHandlers:
             "language": service.language,
             "privacy": service.privacy,
             "profile": service.profile,
+            "avis": service.avis,
+            "partage": service.partage,
             "mydata": service.my_data,
             "forget": service.forget,
             "cancel": service.cancel,

@@ -23,10 +23,12 @@ from telegram.ext import (
 
 from bot.commands import RESIDENT_COMMANDS, STAFF_COMMANDS
 from bot.config import LANGUAGES
+from bot.dialogs.callbacks import Callback
 from bot.handlers.render import render
 from bot.handlers.resident import who
 from bot.i18n import I18n, Translator
 from bot.services.consultation import ConsultationService
+from bot.services.moderation import Moderation
 from bot.services.staff import StaffService
 from bot.synthesis.service import SynthesisService
 
@@ -41,10 +43,12 @@ class StaffHandlers:
         staff: StaffService,
         consultation: ConsultationService,
         synthesis: SynthesisService,
+        moderation: Moderation,
         i18n: I18n,
     ) -> None:
         self.staff = staff
         self.consultation = consultation
+        self.moderation = moderation
         self.synthesis = synthesis
         self.i18n = i18n
         self._only_staff = filters.ChatType.PRIVATE & filters.User(user_id=staff.staff_ids)
@@ -58,9 +62,15 @@ class StaffHandlers:
             CommandHandler("agenda", self.agenda, filters=self._only_staff),
             CommandHandler("export", self.export, filters=self._only_staff),
             CommandHandler("stats", self.stats, filters=self._only_staff),
+            CommandHandler("moderate", self.moderate, filters=self._only_staff),
             MessageHandler(self._only_staff & filters.TEXT & ~filters.COMMAND, self.text),
             CallbackQueryHandler(self.press),
         ]
+
+    async def moderate(self, update: Update, context: Context) -> None:
+        """``/moderate``: the next shared wish to publish or reject."""
+        render(update, await self.moderation.next(who(update)))
+        raise ApplicationHandlerStop
 
     async def compose(self, update: Update, context: Context) -> None:
         render(update, await self.staff.compose(who(update)))
@@ -105,7 +115,13 @@ class StaffHandlers:
 
     async def press(self, update: Update, context: Context) -> None:
         query = update.callback_query
-        if query is None or not self.staff.handles(who(update), query.data):
+        if query is None:
+            return
+        callback = Callback.decode(query.data)
+        if callback is not None and callback.action == "mod" and self.staff.is_staff(who(update)):
+            render(update, await self.moderation.press(who(update), callback.arg))
+            raise ApplicationHandlerStop
+        if not self.staff.handles(who(update), query.data):
             return
         message = query.message
         chat_id = message.chat.id if message is not None else who(update).telegram_id

@@ -21,19 +21,18 @@ from bot.config import LANGUAGES
 from bot.content import Content, Paradox, Stage
 from bot.dialogs import DialogContext, Previous, ResidentDialog, Screen, StepName, h
 from bot.dialogs.callbacks import Callback
-from bot.dialogs.context import Confirm, Done, GoTo, Redraw, Reject, Value
+from bot.dialogs.context import Cast, Confirm, Deal, Done, GoTo, Redraw, Reject, Value
 from bot.dialogs.question import Question, Reader, columns_of
 from bot.dialogs.questions import QUESTIONS
 from bot.dialogs.screen import Button
 from bot.i18n import I18n, Translator
 from bot.places import Places, load_places
 from bot.privacy import NOTICE_VERSION, privacy_notice
-from bot.services.replies import MAX_TEXT, Attachment, Reply, shown_length
+from bot.services.deliberation import Deliberation
+from bot.services.personal_data import personal_data, profile_of
+from bot.services.replies import Reply
 from bot.storage import Answer, Database, DialogState, Repositories, Resident
 
-SUMMARY_WISH = 300
-"""A wish is shown up to this many characters in the /mydata summary (the file has it all)."""
-SUMMARY_TITLE = 80
 MAX_SOURCE = 56
 """A deep-link payload is kept up to this length, so that it fits in a consent button."""
 _PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -77,11 +76,12 @@ class ConsultationService:
         self.clock = clock
         self.places = places or load_places()
         self.dialog = ResidentDialog(questions)
+        self.deliberation = Deliberation(self.dialog, clock)
 
     def _context(
         self, t: Translator, resident: Resident, state: DialogState, previous: Previous
     ) -> DialogContext:
-        return DialogContext(t, self.content, self.places, state, previous, _profile(resident))
+        return DialogContext(t, self.content, self.places, state, previous, profile_of(resident))
 
     @asynccontextmanager
     async def _turn(self, who: Who) -> AsyncIterator[Turn]:
@@ -100,6 +100,7 @@ class ConsultationService:
             ctx = self._context(t, resident, state, await self._previous(repos, resident))
             if state.paradox_id is not None and self.content.paradox(state.paradox_id) is None:
                 self.dialog.reset(ctx)  # the content changed under the draft: start afresh
+            await self.deliberation.load(repos, resident, ctx)
             version, profile = state.version, dict(ctx.profile)
             yield Turn(who, repos, t, resident, ctx)
             if state.version != version:
@@ -191,6 +192,21 @@ class ConsultationService:
                 return Reply(send=[self._consent_first(turn)])
             return Reply(send=[self.dialog.open_profile(turn.ctx)], retire=self._moved_on(turn.ctx, True))
 
+    async def avis(self, who: Who) -> Reply:
+        """``/avis``: other residents' wishes, one at a time, for the resident's opinion."""
+        async with self._turn(who) as turn:
+            if turn.ctx is None:
+                return Reply(send=[self._consent_first(turn)])
+            retire = self._moved_on(turn.ctx, True)
+            return Reply(send=[await self._votes(turn, turn.ctx)], retire=retire)
+
+    async def partage(self, who: Who) -> Reply:
+        """``/partage``: which of the resident's wishes are shared, each changeable."""
+        async with self._turn(who) as turn:
+            if turn.ctx is None or turn.resident is None:
+                return Reply(send=[self._consent_first(turn)])
+            return Reply(send=[await self.deliberation.sharing(turn.repos, turn.resident, turn.t, turn.ctx)])
+
     async def stop(self, who: Who) -> Reply:
         """``/stop``: no more announcements."""
         async with self._turn(who) as turn:
@@ -218,55 +234,9 @@ class ConsultationService:
             t, resident = turn.t, turn.resident
             if resident is None:
                 return Reply(send=[Screen(t._("Je n’ai rien enregistré sur vous."))])
-            answers = await turn.repos.answers.of(resident)
             state = await turn.repos.dialogs.of(resident, self.clock.now())
-            profile = _profile(resident)
-            questions = self.dialog.questions
-            data = {
-                "telegram_id": resident.telegram_id,
-                "language": resident.language,
-                "consent_version": resident.consent_version,
-                "consented_at": resident.consented_at.isoformat(),
-                "subscribed_to_announcements": resident.subscribed,
-                "source": state.source,
-                "message_with_buttons": state.keyboard_message_id,
-                "profile": profile,
-                "answer_in_progress": {"step": state.step, "paradox": state.paradox_id,
-                                       "draft": json.loads(state.draft or "{}")}
-                if state.step != StepName.IDLE
-                else None,
-                "answers": [
-                    {"paradox": a.paradox_id, **{q.id: q.restored(a) for q in questions},
-                     "submitted_at": a.submitted_at.isoformat(), "source": a.source}
-                    for a in answers
-                ],
-            }  # fmt: skip
             reader = Reader(t, self.content, self.places)
-            said = [
-                t._(q.summary, value=h(q.widget.shown(reader, profile[q.id])))
-                for q in questions
-                if q.once and profile.get(q.id) is not None
-            ]
-            head = [
-                t._("<b>Ce qui est enregistré sur vous</b>"),
-                t._("Accord donné le {date} (notice {version}).", date=t.datetime(resident.consented_at),
-                    version=h(resident.consent_version)),
-                t._("Annonces : oui.") if resident.subscribed else t._("Annonces : non."),
-                *said,
-                t.ngettext("{n} réponse :", "{n} réponses :", len(answers)),
-            ]  # fmt: skip
-            entries = []
-            for answer in answers:
-                paradox = self.content.paradox(answer.paradox_id)
-                title = t.content(paradox.title) if paradox else answer.paradox_id
-                entries.append(
-                    f"• <b>{h(_shorten(title, SUMMARY_TITLE))}</b> — {h(_shorten(answer.wish, SUMMARY_WISH))}"
-                )
-            text = _fitting(t, head, entries, t._("Le fichier joint contient tout, au format JSON."))
-            document = json.dumps(data, ensure_ascii=False, indent=2).encode()
-            return Reply(
-                send=[Screen(text)], files=[Attachment("document", "mes-donnees-fabrique.json", document)]
-            )
+            return await personal_data(turn.repos, resident, state, reader, self.dialog.questions)
 
     async def forget(self, who: Who) -> Reply:
         """``/forget``: asks for confirmation before erasing anything."""
@@ -382,9 +352,46 @@ class ConsultationService:
             ctx.state.keyboard_message_id = None
         if isinstance(move, Confirm):
             return Reply(clear_keyboard=True, send=[await self._store(turn, ctx)])
+        if isinstance(move, Cast | Deal):
+            return await self._weigh(turn, ctx, move)
         assert isinstance(move, Done | GoTo)
         assert result.screen is not None
         return Reply(clear_keyboard=True, send=[result.screen])
+
+    async def _weigh(self, turn: Turn, ctx: DialogContext, move: Cast | Deal) -> Reply:
+        """A vote on the card, or the next card: the same message is redrawn."""
+        assert turn.resident is not None
+        if isinstance(move, Cast):
+            await self.deliberation.cast(turn.repos, turn.resident, ctx, move.value)
+            return Reply(edit=self.dialog.screen(ctx), retire=self._adopt(turn, ctx))
+        done = await self.deliberation.deal(turn.repos, turn.resident, ctx)
+        if done is not None:
+            return Reply(clear_keyboard=True, send=[self.dialog.screen(ctx).with_notice(done)])
+        return Reply(edit=self.dialog.screen(ctx), retire=self._adopt(turn, ctx))
+
+    async def _votes(self, turn: Turn, ctx: DialogContext) -> Screen:
+        """Into the voting cards, from wherever the resident is."""
+        assert turn.resident is not None
+        self.dialog.open_votes(ctx)
+        done = await self.deliberation.deal(turn.repos, turn.resident, ctx)
+        screen = self.dialog.screen(ctx)
+        return screen.with_notice(done) if done else screen
+
+    async def _shared(self, turn: Turn, ctx: DialogContext, arg: str) -> Reply:
+        """The resident's answer to « may your wish be shown? », just after confirming."""
+        assert turn.resident is not None
+        t = turn.t
+        shared = await self.deliberation.set_sharing(turn.repos, turn.resident, arg)
+        if shared is None:
+            return self._stale(turn)
+        notice = (
+            t._("Merci ! Votre souhait sera proposé aux autres habitants après relecture.")
+            if shared
+            else t._("Entendu : votre souhait reste dans la consultation sans être montré.")
+        )
+        if turn.resident.subscribed:
+            return Reply(clear_keyboard=True, send=[self.dialog.screen(ctx).with_notice(notice)])
+        return Reply(clear_keyboard=True, send=[self._subscription_offer(t).with_notice(notice)])
 
     async def _global(self, turn: Turn, callback: Callback) -> Reply:
         t, ctx, arg = turn.t, turn.ctx, callback.arg
@@ -423,6 +430,14 @@ class ConsultationService:
                 return Reply(clear_keyboard=True, send=[self._paradox_list(turn)])
             case "resume" if ctx is not None:
                 return Reply(clear_keyboard=True, send=[self.dialog.screen(ctx)])
+            case "share" if ctx is not None:
+                return await self._shared(turn, ctx, arg)
+            case "sharing" if ctx is not None and turn.resident is not None:
+                if await self.deliberation.set_sharing(turn.repos, turn.resident, arg) is None:
+                    return self._stale(turn)
+                return Reply(edit=await self.deliberation.sharing(turn.repos, turn.resident, t, ctx))
+            case "vote" if ctx is not None:
+                return Reply(clear_keyboard=True, send=[await self._votes(turn, ctx)])
             case "sub" if arg in ("y", "n") and ctx is not None and turn.resident is not None:
                 turn.resident.subscribed = arg == "y"
                 notice = (
@@ -543,7 +558,7 @@ class ConsultationService:
         paradox = ctx.paradox
         questions = self.dialog.answer_questions(ctx)
         once = [q for q in self.dialog.questions if q.once]
-        await turn.repos.answers.save(
+        answer = await turn.repos.answers.save(
             Answer(
                 resident_id=resident.id,
                 paradox_id=state.paradox_id,
@@ -554,6 +569,7 @@ class ConsultationService:
                 submitted_at=self.clock.now(),
             )
         )
+        await turn.repos.deliberation.withdraw(answer)  # a new answer needs a new consent to share
         self.dialog.after_answer(ctx)
         answered = len(ctx.previous.answered | {paradox.id})
         text = (
@@ -569,9 +585,12 @@ class ConsultationService:
                 total=len(self.content.paradoxes),
             )
         )
-        if resident.subscribed:
-            return self.dialog.screen(ctx).with_notice(text)
-        text += "\n\n" + t._(
+        question, keyboard = self.deliberation.share_question(t, answer.id)
+        return Screen(f"{text}\n\n{question}", keyboard)
+
+    @staticmethod
+    def _subscription_offer(t: Translator) -> Screen:
+        text = t._(
             "Souhaitez-vous recevoir les annonces des prochaines étapes de la consultation ? "
             "(Une poignée de messages, pas plus.)"
         )
@@ -689,41 +708,12 @@ class ConsultationService:
         return "\n".join([t._("<b>Ce que je sais faire</b>"), *lines])
 
 
-def _profile(resident: Resident) -> dict[str, Value]:
-    """What the resident said of themselves, by question id (a question once asked has a key)."""
-    loaded = json.loads(resident.profile or "{}")
-    return loaded if isinstance(loaded, dict) else {}
-
-
 def deep_link_source(payload: str | None) -> str | None:
     """The source a deep link's payload records: only a payload Telegram could have sent (a
     typed ``/start <anything>`` or forged button data records none), cut to MAX_SOURCE."""
     if payload is None or _PAYLOAD.fullmatch(payload) is None:
         return None
     return payload[:MAX_SOURCE]
-
-
-def _shorten(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters with an ellipsis (before escaping, so never inside
-    an HTML entity)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _fitting(t: Translator, head: list[str], entries: list[str], tail: str) -> str:
-    """``head``, as many ``entries`` as fit in one Telegram message, a line counting those left
-    out, then ``tail``."""
-    kept = len(entries)
-    while True:
-        left = len(entries) - kept
-        more = (
-            [t.ngettext("… et {n} autre, dans le fichier.", "… et {n} autres, toutes dans le fichier.", left)]
-            if left
-            else []
-        )
-        text = "\n".join([*head, *entries[:kept], *more]) + "\n\n" + tail
-        if kept == 0 or shown_length(text) <= MAX_TEXT:
-            return text
-        kept -= 1
 
 
 def stage_when(t: Translator, stage: Stage) -> str:

@@ -123,6 +123,49 @@ class Answer(Base):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class SharedWish(Base):
+    """A wish its author agreed to show, anonymously, to other residents: as written, once staff
+    approve it. ``text`` is the wish as it was shared, so that votes are about exactly that;
+    if the author changes their answer, this one is withdrawn and the new one waits for
+    moderation. States: ``pending``, ``approved``, ``rejected`` (with a ``reason``),
+    ``withdrawn``. A moderator holds a pending wish until ``claimed_until``, so that two
+    moderators never read the same one at the same time."""
+
+    __tablename__ = "shared_wishes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("answers.id", ondelete="SET NULL"), index=True, default=None
+    )
+    paradox_id: Mapped[str] = mapped_column(String(16))
+    persona_id: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str | None] = mapped_column(String(16), default=None)
+    claimed_by: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+
+class Vote(Base):
+    """A resident's opinion of another resident's shared wish: agree (1), disagree (-1) or pass
+    (0). Deleted with the resident (``/forget``); the retention purge unlinks it, keeping the
+    random ``respondent`` number their answers got."""
+
+    __tablename__ = "votes"
+    __table_args__ = (UniqueConstraint("wish_id", "resident_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wish_id: Mapped[int] = mapped_column(ForeignKey("shared_wishes.id", ondelete="CASCADE"), index=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), index=True, default=None
+    )
+    respondent: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    value: Mapped[int] = mapped_column(Integer)
+    voted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Broadcast(Base):
     """A stage announcement written by staff, from draft to the last delivery."""
 

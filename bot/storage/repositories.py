@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.broadcasts import BroadcastRepository
-from bot.storage.models import Answer, AppSecret, DialogState, Resident
+from bot.storage.deliberation import DeliberationRepository
+from bot.storage.models import Answer, AppSecret, DialogState, Resident, Vote
 from bot.storage.queues import InboxRepository, OutboxRepository
 
 
@@ -45,8 +46,11 @@ class ResidentRepository:
         return (await self._session.scalars(query)).one_or_none()
 
     async def erase(self, resident: Resident) -> None:
-        """Delete the resident: their dialog state and deliveries go with them, and their
-        answers stay with no link to them (the foreign key is set to NULL)."""
+        """Delete the resident: their dialog state, deliveries and votes go with them, the wishes
+        they shared are withdrawn, and their answers stay with no link to them."""
+        deliberation = DeliberationRepository(self._session)
+        await deliberation.withdraw_all(resident)
+        await deliberation.forget_votes(resident)
         await AnswerRepository(self._session).unlink([resident.id])
         await self._session.delete(resident)
         await self._session.flush()
@@ -114,28 +118,32 @@ class AnswerRepository:
                 answer.details = json.dumps(json.loads(answer.details or "{}") | details, ensure_ascii=False)
 
     async def unlink_all(self) -> int:
-        """Cut every answer's link to its resident; the number of answers that had one."""
+        """Cut every answer's and vote's link to its resident; the number of answers that had one."""
         linked = Answer.resident_id.is_not(None)
         count = (await self._session.execute(select(func.count()).where(linked))).scalar_one()
-        await self.unlink(
-            list((await self._session.scalars(select(Answer.resident_id).where(linked).distinct())).all())
+        residents = (
+            select(Answer.resident_id)
+            .where(linked)
+            .union(select(Vote.resident_id).where(Vote.resident_id.is_not(None)))
         )
+        await self.unlink(list((await self._session.scalars(residents)).all()))
         return int(count)
 
     async def unlink(self, resident_ids: list[int | None]) -> None:
-        """Cut these residents' answers from them. Each resident's answers get a random number
+        """Cut these residents' answers and votes from them. Each resident's get a random number
         in common (negative, so never a resident's id), so that they still count as one
         respondent; the number is drawn here and kept nowhere else."""
         if not resident_ids:
             return
-        answers = cast(Table, Answer.__table__)  # Core: one UPDATE per resident, not per row
-        query = (
-            update(answers)
-            .where(answers.c.resident_id == bindparam("resident"))
-            .values(resident_id=None, respondent=bindparam("key"))
-        )
         keys = [{"resident": rid, "key": -1 - secrets.randbits(62)} for rid in resident_ids]
-        await self._session.execute(query, keys)
+        for model in (Answer, Vote):
+            table = cast(Table, model.__table__)  # Core: one UPDATE per resident, not per row
+            query = (
+                update(table)
+                .where(table.c.resident_id == bindparam("resident"))
+                .values(resident_id=None, respondent=bindparam("key"))
+            )
+            await self._session.execute(query, keys)
 
     async def save(self, answer: Answer) -> Answer:
         """Store an answer, replacing the resident's earlier answer to the same paradox."""
@@ -165,6 +173,7 @@ class Repositories:
         self.broadcasts = BroadcastRepository(session)
         self.inbox = InboxRepository(session)
         self.outbox = OutboxRepository(session)
+        self.deliberation = DeliberationRepository(session)
 
 
 async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> str:

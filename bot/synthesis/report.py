@@ -1,85 +1,175 @@
-"""A one-page HTML report of the figures, for the synthesis team to read, share or print.
+"""The HTML report of the figures, for the synthesis team to read on a phone, share or print.
 
-The page is self-contained (styles inline, charts as ``data:`` images, no script, nothing
-fetched), labelled in the reader's language, and escapes every text that comes from the
-content or from residents. Residents' wishes are sampled only for paradoxes answered by at
-least :data:`SMALL_GROUP` respondents, like every other figure.
+One self-contained page (styles inline, charts as ``data:`` images, no script, nothing
+fetched), labelled in the reader's language, escaping every text that comes from the content
+or from residents. It reads on a phone 390 pixels wide without scrolling sideways (wide tables
+stack their cells, images shrink, long words break) and prints on at most four A4 pages
+(compact print styles, three charts side by side, tables and figures never cut across pages).
+
+Every count comes with its share; every chart with an alternative text and a caption saying
+what to read in it; sources with the labels staff gave them. Residents' wishes are quoted with
+their paradox and the persona chosen, never a pseudonym, and only from a paradox and persona
+chosen together by at least :data:`SMALL_GROUP` respondents, like every other figure.
 """
 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from html import escape
 
 from sqlalchemy import distinct, func, select
 
 from bot.content import Content
-from bot.i18n import N_, Translator
+from bot.i18n import Translator
+from bot.personas import NO_PERSONA
 from bot.storage import Answer, Database
+from bot.synthesis.charts import DPI, SIZE, Chart, figures
 from bot.synthesis.export import SMALL_GROUP, respondent
-from bot.synthesis.stats import Stats, Table, tables
+from bot.synthesis.stats import (
+    Stats,
+    Table,
+    compute,
+    duels_table,
+    group_labels,
+    group_table,
+    paradox_names,
+    ranking_table,
+    represented_tables,
+    source_table,
+    weighted_table,
+)
 
-CHART_DESCRIPTIONS = {
-    "values.png": N_("Diagramme en barres : points Borda et nombre de premières places de chaque valeur."),
-    "personas.png": N_("Diagramme en barres : nombre de réponses par habitant choisi."),
-    "participation.png": N_("Diagramme en barres : nombre de réponses par jour."),
-}
-"""Alternative texts of the charts of :func:`bot.synthesis.charts.charts`, by file name."""
+WISHES_PER_PARADOX = 3
+WISH_SHOWN = 200
+"""A wish is quoted up to this many characters (the export has it all)."""
+SOURCES_SHOWN = 8
+STACKED_FROM = 4
+"""Tables of this many columns or more show each row as a block of labelled cells on a phone."""
+_NUMBER = re.compile(r"^[=<*\d\s\u00a0\u202f,.%()—–+-]+$")
 
 STYLE = """
-@page { size: A4; margin: 15mm; }
-:root { color: #222; background: #fff; }
-body { font: 11pt/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-       max-width: 60rem; margin: 0 auto; padding: 1.5rem; }
-header { border-bottom: 3px solid #0072B2; margin-bottom: 1.5rem; }
-h1 { font-size: 1.7rem; margin: 0 0 .25rem; }
-h2 { font-size: 1.3rem; margin: 2rem 0 .75rem; color: #0072B2; }
-h3 { font-size: 1.05rem; margin: 1.25rem 0 .5rem; }
+@page { size: A4; margin: 11mm 12mm 12mm; }
+*, *::before, *::after { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       color: #222; background: #fff; max-width: 60em; margin: 0 auto; padding: .9em; }
+header { border-bottom: 3px solid #0072B2; margin-bottom: .75em; padding-bottom: .25em; }
+h1 { font-size: 1.45em; line-height: 1.2; margin: 0 0 .2em; }
+h2 { font-size: 1.2em; margin: 1.3em 0 .45em; color: #005a8c; }
+h3 { font-size: 1em; margin: .9em 0 .3em; }
 h2, h3 { break-after: avoid; page-break-after: avoid; }
-.subtitle { font-size: 1.15rem; margin: 0; }
-.meta { color: #555; margin: .25rem 0 .75rem; }
-table { border-collapse: collapse; width: 100%; margin: 1.25rem 0 .25rem; font-size: 9.5pt;
+p { margin: .3em 0; }
+.subtitle { font-size: 1.05em; margin: 0; }
+.meta { color: #555; margin: .15em 0; font-size: .9em; }
+.key { display: flex; flex-wrap: wrap; gap: .5em; list-style: none; padding: 0; margin: .5em 0; }
+.key li { flex: 1 1 10em; min-width: 0; border: 1px solid #cfe0ee; border-radius: 6px;
+          padding: .35em .6em; background: #f3f8fc; }
+.key strong { display: block; font-size: 1.15em; line-height: 1.25; }
+.box { border: 2px solid #0072B2; border-radius: 6px; padding: .4em .8em; margin: .6em 0;
+       break-inside: avoid; page-break-inside: avoid; }
+.box h3 { margin-top: .2em; }
+.box dl { margin: 0; }
+.box dt { font-weight: bold; }
+.box dd { margin: 0 0 .35em; }
+table { border-collapse: collapse; width: 100%; margin: .7em 0 .2em; font-size: .85em;
         break-inside: avoid; page-break-inside: avoid; }
-caption { text-align: left; font-weight: bold; font-size: 1rem; padding-bottom: .4rem; }
-th, td { border: 1px solid #ccc; padding: .3rem .5rem; text-align: left; vertical-align: top; }
-th { background: #eef4f9; }
-td { font-variant-numeric: tabular-nums; }
-.note { color: #555; font-size: 9pt; margin: 0 0 1rem; }
-figure { margin: 1.25rem 0; break-inside: avoid; page-break-inside: avoid; }
-img { display: block; max-width: 100%; height: auto; }
-blockquote { margin: .5rem 0; padding: .4rem .8rem; border-left: 4px solid #E69F00;
-             background: #fdf7ea; white-space: pre-line; break-inside: avoid; page-break-inside: avoid; }
+caption { text-align: left; font-weight: bold; font-size: 1.1em; padding-bottom: .3em; }
+th, td { border: 1px solid #ccc; padding: .2em .4em; text-align: left; vertical-align: top; }
+thead th { background: #eef4f9; font-weight: 600; hyphens: auto; }
+tbody th { font-weight: normal; min-width: 11em; }
+tbody th, td, blockquote, .note { overflow-wrap: anywhere; }
+li { overflow-wrap: break-word; }
+table.ranks { table-layout: fixed; }
+table.ranks thead th { overflow-wrap: anywhere; font-size: .9em; }
+table.ranks thead th:first-child { width: 34%; }
+table.ranks thead th:nth-child(2) { width: 13%; }
+table.ranks tbody th { min-width: 0; }
+td.n { text-align: right; white-space: nowrap; overflow-wrap: normal; font-variant-numeric: tabular-nums; }
+.note { color: #555; font-size: .8em; margin: 0 0 .6em; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(15em, 1fr)); gap: .9em; }
+figure { margin: 0; break-inside: avoid; page-break-inside: avoid; }
+img { display: block; width: 100%; max-width: 100%; height: auto; }
+figcaption { font-size: .8em; color: #444; margin-top: .3em; }
+blockquote { margin: .45em 0; padding: .35em .7em; border-left: 4px solid #E69F00;
+             background: #fdf7ea; break-inside: avoid; page-break-inside: avoid; }
+blockquote p { margin: 0; white-space: pre-line; }
+blockquote footer { color: #555; font-size: .8em; margin-top: .2em; }
+@media (max-width: 40em) {
+  body { padding: .6em; }
+  table.stack, table.stack tbody, table.stack tr, table.stack th, table.stack td {
+    display: block; width: 100%; }
+  table.stack caption { display: block; }
+  table.stack thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                      clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+  table.stack tr { border: 1px solid #ccc; border-radius: 4px; margin-bottom: .45em; }
+  table.stack tbody th { background: #eef4f9; font-weight: bold; border: 0; }
+  table.stack td { border: 0; border-top: 1px solid #eee; display: flex; justify-content: space-between;
+                   gap: .75em; text-align: right; white-space: normal; }
+  table.stack td::before { content: attr(data-label); text-align: left; color: #444; }
+  table.stack td:empty { display: none; }
+}
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  th { background: #eee; }
-  blockquote { background: none; }
+  body { font-size: 8.5pt; line-height: 1.3; max-width: none; padding: 0; }
+  header { margin-bottom: 4pt; }
+  h1 { font-size: 14pt; }
+  h2 { font-size: 11pt; margin: 9pt 0 3pt; }
+  h3 { font-size: 9pt; margin: 5pt 0 2pt; }
+  .key li { padding: 2pt 5pt; flex: 1 1 auto; }
+  .key strong { font-size: 10pt; }
+  .box { padding: 3pt 6pt; margin: 4pt 0; }
+  .box dl { columns: 2; column-gap: 6mm; }
+  .box dd { margin-bottom: 2pt; break-before: avoid; }
+  .box dt { break-after: avoid; }
+  table { font-size: 7.5pt; margin: 5pt 0 1pt; }
+  caption { font-size: 8.5pt; padding-bottom: 2pt; }
+  th, td { padding: 1pt 3pt; }
+  .note, figcaption, blockquote footer { font-size: 7pt; }
+  .note { margin-bottom: 4pt; }
+  .figures { grid-template-columns: repeat(3, 1fr); gap: 5mm; }
+  .wishes { columns: 2; column-gap: 6mm; }
+  blockquote { margin: 2pt 0 4pt; padding: 2pt 5pt; background: none; }
+  thead th, .key li { background: #f2f2f2; }
 }
 """
 
 
-async def sample_wishes(database: Database, content: Content, per_paradox: int = 5) -> dict[str, list[str]]:
-    """The most recent wishes of each paradox, none for a paradox of too few respondents.
+@dataclass(frozen=True)
+class Wish:
+    """A resident's wish as the report quotes it: its text and the persona chosen with it."""
 
-    Respondents are counted as everywhere (:func:`bot.synthesis.export.respondent`).
-    """
+    text: str
+    persona: str
+
+
+async def sample_wishes(
+    database: Database, content: Content, per_paradox: int = WISHES_PER_PARADOX
+) -> dict[str, list[Wish]]:
+    """The most recent wishes of each paradox, from the personas chosen for it by at least
+    :data:`SMALL_GROUP` respondents: a wish is quoted with its paradox and persona, so both
+    must be groups that can be shown. Respondents are counted as everywhere
+    (:func:`bot.synthesis.export.respondent`)."""
     respondents = func.count(distinct(respondent()))
-    wishes: dict[str, list[str]] = {}
+    wishes: dict[str, list[Wish]] = {}
     async with database.session() as session:
-        sizes = dict(
-            (await session.execute(select(Answer.paradox_id, respondents).group_by(Answer.paradox_id))).all()
-        )
+        groups = select(Answer.paradox_id, Answer.persona_id).group_by(Answer.paradox_id, Answer.persona_id)
+        large: dict[str, list[str]] = {}
+        for paradox_id, persona_id in await session.execute(groups.having(respondents >= SMALL_GROUP)):
+            large.setdefault(paradox_id, []).append(persona_id)
         for paradox in content.paradoxes:
             wishes[paradox.id] = []
-            if sizes.get(paradox.id, 0) < SMALL_GROUP:
+            if paradox.id not in large:
                 continue
             latest = (
-                select(Answer.wish)
-                .where(Answer.paradox_id == paradox.id)
+                select(Answer.wish, Answer.persona_id)
+                .where(Answer.paradox_id == paradox.id, Answer.persona_id.in_(large[paradox.id]))
                 .order_by(Answer.submitted_at.desc(), Answer.id.desc())
                 .limit(per_paradox)
             )
-            wishes[paradox.id] = list((await session.scalars(latest)).all())
+            wishes[paradox.id] = [Wish(wish, persona) for wish, persona in await session.execute(latest)]
     return wishes
 
 
@@ -89,15 +179,33 @@ def _tag(name: str, text: str, css_class: str = "") -> str:
     return f"<{name}{attribute}>{escape(text)}</{name}>"
 
 
-def _table(table: Table, t: Translator) -> str:
-    """A table with its caption, column headers and note; a row saying so when it is empty."""
+def _cell(header: str, text: str, *, first: bool) -> str:
+    """A row's first cell heads it; the others are labelled by their column, for phones."""
+    if first:
+        return f'<th scope="row">{escape(text)}</th>'
+    number = ' class="n"' if text and _NUMBER.match(text) else ""
+    return f'<td data-label="{escape(header)}"{number}>{escape(text)}</td>'
+
+
+def _table(table: Table, t: Translator, css_class: str = "") -> str:
+    """A table with its caption, column headers and note; a row saying so when it is empty.
+    A table of :data:`STACKED_FROM` columns or more stacks its cells on a phone."""
     head = "".join(f'<th scope="col">{escape(header)}</th>' for header in table.headers)
-    rows = ["<tr>" + "".join(_tag("td", cell) for cell in row) + "</tr>" for row in table.rows]
+    rows = [
+        "<tr>"
+        + "".join(
+            _cell(header, cell, first=index == 0)
+            for index, (header, cell) in enumerate(zip(table.headers, row, strict=True))
+        )
+        + "</tr>"
+        for row in table.rows
+    ]
     if not rows:
         empty = escape(t._("Aucune donnée à afficher."))
         rows = [f'<tr><td colspan="{max(1, len(table.headers))}">{empty}</td></tr>']
+    classes = " ".join(filter(None, ("stack" if len(table.headers) >= STACKED_FROM else "", css_class)))
     parts = [
-        "<table>",
+        f'<table class="{classes}">' if classes else "<table>",
         _tag("caption", table.title),
         f"<thead><tr>{head}</tr></thead>" if head else "",
         "<tbody>",
@@ -109,27 +217,139 @@ def _table(table: Table, t: Translator) -> str:
     return "\n".join(part for part in parts if part)
 
 
-def _chart(name: str, png: bytes, t: Translator) -> str:
-    """A chart as an inline image, described for those who cannot see it."""
-    description = t._(CHART_DESCRIPTIONS[name]) if name in CHART_DESCRIPTIONS else name
-    data = base64.b64encode(png).decode("ascii")
-    return f'<figure><img src="data:image/png;base64,{data}" alt="{escape(description)}"></figure>'
+def _figure(chart: Chart) -> str:
+    """A chart as an inline image, described for those who cannot see it, with its caption."""
+    data = base64.b64encode(chart.png).decode("ascii")
+    width, height = (round(inches * DPI) for inches in SIZE)  # so the page keeps its room while loading
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{escape(chart.alt)}" width="{width}" '
+        f'height="{height}">{_tag("figcaption", chart.caption)}</figure>'
+    )
 
 
-def _wishes(content: Content, t: Translator, wishes: dict[str, list[str]]) -> list[str]:
-    """The sample of wishes under each paradox's title, or why there is none."""
+def _key_figures(stats: Stats, content: Content, t: Translator) -> list[str]:
+    """The headline figures as a row of cards."""
+    cards = [
+        (t.number(stats.respondents), t.ngettext("répondant", "répondants", stats.respondents)),
+        (t.number(stats.answers), t.ngettext("réponse confirmée", "réponses confirmées", stats.answers)),
+    ]
+    if stats.per_day:
+        first, last = date.fromisoformat(stats.per_day[0].key), date.fromisoformat(stats.per_day[-1].key)
+        cards.append((t.date(first), t._("première réponse")))
+        cards.append((t.date(last), t._("dernière réponse")))
+
+    def names(*value_ids: str | None) -> str:
+        """The values' names, tied ones as « A = B »; « — » for none."""
+        return (
+            " = ".join(t.content(value.name) for v in value_ids if (value := content.value(v or ""))) or "—"
+        )
+
+    if stats.overall is not None:
+        cards.append((names(*stats.overall.borda_ranking[0]), t._("1re valeur (Borda)")))
+        cards.append((names(stats.overall.condorcet_winner), t._("gagnant de Condorcet")))
+    if stats.weighted is not None:
+        cards.append(
+            (names(*stats.weighted.ranking.borda_ranking[0]), t._("1re valeur pondérée par territoire"))
+        )
+    items = "".join(f"<li><strong>{escape(figure)}</strong>{escape(label)}</li>" for figure, label in cards)
+    return [_tag("h2", t._("En bref")), f'<ul class="key">{items}</ul>']
+
+
+def _how_to_read(t: Translator, content: Content) -> str:
+    """The box explaining the rankings side by side."""
+    terms = [
+        (
+            t._("Borda"),
+            t._(
+                "Chaque réponse donne {top} points à la valeur classée 1re, {next} à la 2e… et 0 à la "
+                "dernière. Le score est la part du maximum : 100 % si toutes les réponses l’avaient "
+                "classée 1re. Il mesure l’adhésion d’ensemble.",
+                top=t.number(len(content.values) - 1),
+                next=t.number(max(len(content.values) - 2, 0)),
+            ),
+        ),
+        (
+            t._("Premières places"),
+            t._(
+                "Les réponses qui placent la valeur en tête : ce qui compte le plus pour chacun, "
+                "sans regarder le reste du classement."
+            ),
+        ),
+        (
+            t._("Schulze (Condorcet)"),
+            t._(
+                "Les valeurs comparées deux à deux : l’une passe devant l’autre si plus de réponses la "
+                "préfèrent (voir les duels). Le gagnant de Condorcet bat toutes les autres ; la méthode "
+                "de Schulze ordonne les valeurs même quand les préférences tournent en rond."
+            ),
+        ),
+        (
+            t._("Pondéré par territoire"),
+            t._(
+                "Les mêmes calculs, chaque répondant comptant selon le poids de son territoire dans la "
+                "population : ce qu’auraient donné des réponses venues de chaque territoire à "
+                "proportion de ses habitants."
+            ),
+        ),
+    ]
+    items = "".join(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>" for term, text in terms)
+    closing = t._(
+        "Quand les classements concordent, le résultat est solide ; quand ils divergent, les "
+        "répondants sont partagés : regardez les duels et les groupes."
+    )
+    return (
+        f'<aside class="box">{_tag("h3", t._("Comment lire les classements"))}<dl>{items}</dl>'
+        f"{_tag('p', closing)}</aside>"
+    )
+
+
+def _shorten(text: str, limit: int = WISH_SHOWN) -> str:
+    """``text`` cut to ``limit`` characters, between words, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[limit // 2 :] else cut).rstrip() + " […]"
+
+
+def _wishes(content: Content, t: Translator, wishes: dict[str, list[Wish]]) -> list[str]:
+    """A few wishes under each paradox's title, each with the persona chosen with it."""
+    personas = {p.id: t.content(p.name) for p in content.personas} | {NO_PERSONA: t._("Aucun d’entre eux")}
     parts = [
         _tag("h2", t._("Quelques souhaits pour 2030")),
-        _tag("p", t._("Les souhaits les plus récents, tels que les habitants les ont écrits."), "meta"),
+        _tag(
+            "p",
+            t._(
+                "Les souhaits les plus récents, tels que les habitants les ont écrits (les plus longs "
+                "sont coupés), avec l’habitant dont ils se sentent le plus proches. Seuls les groupes "
+                "d’au moins {n} répondants (même paradoxe, même habitant) sont cités.",
+                n=SMALL_GROUP,
+            ),
+            "meta",
+        ),
+        '<div class="wishes">',
     ]
+    without = []
     for number, paradox in enumerate(content.paradoxes, start=1):
-        parts.append(_tag("h3", f"{number}. {t.content(paradox.title)}"))
         sample = wishes.get(paradox.id, [])
-        if sample:
-            parts.extend(_tag("blockquote", wish) for wish in sample)
-        else:
-            none = t._("Aucun souhait à montrer (moins de {n} répondants).", n=SMALL_GROUP)
-            parts.append(_tag("p", none, "note"))
+        if not sample:
+            without.append(str(number))
+            continue
+        parts.append(_tag("h3", f"{number}. {t.content(paradox.title)}"))
+        for wish in sample:
+            who = t._(
+                "Paradoxe {number} · habitant choisi : {persona}",
+                number=number,
+                persona=personas.get(wish.persona, wish.persona),
+            )
+            parts.append(f"<blockquote>{_tag('p', _shorten(wish.text))}{_tag('footer', who)}</blockquote>")
+    parts.append("</div>")
+    if without:
+        none = t._(
+            "Aucun souhait à montrer pour les paradoxes {numbers} (moins de {n} répondants).",
+            numbers=", ".join(without),
+            n=SMALL_GROUP,
+        )
+        parts.append(_tag("p", none, "note"))
     return parts
 
 
@@ -137,15 +357,60 @@ def render_html(
     stats: Stats,
     content: Content,
     t: Translator,
-    charts: list[tuple[str, bytes]],
-    wishes: dict[str, list[str]],
+    charts: Sequence[Chart],
+    wishes: dict[str, list[Wish]],
     generated_at: datetime,
 ) -> str:
     """The report as one HTML5 page, with nothing to fetch and nothing to run."""
     name = t.content(content.consultation.name)
     heading = t._("Synthèse de la consultation")
     generated = t._("Généré le {date}", date=t.datetime(generated_at))
-    figures = [_tag("h2", t._("Graphiques")), *(_chart(chart, png, t) for chart, png in charts)]
+    labels = group_labels(t, content)
+    values = [
+        ranking_table(stats, content, t),
+        weighted_table(stats, content, t),
+        duels_table(stats, content, t),
+    ]
+    paradoxes = group_table(
+        t._("Réponses et valeurs par paradoxe"),
+        t._("Paradoxe"),
+        stats.per_paradox,
+        paradox_names(t, content),
+        stats,
+        content,
+        t,
+    )
+    personas = group_table(
+        t._("Réponses et valeurs par habitant choisi"),
+        t._("Habitant"),
+        stats.per_persona,
+        labels,
+        stats,
+        content,
+        t,
+    )
+    body = [
+        *_key_figures(stats, content, t),
+        _tag("h2", t._("Classement des valeurs")),
+        _how_to_read(t, content),
+        *(_table(table, t) for table in values if table is not None),
+    ]
+    if charts:
+        body += [
+            _tag("h2", t._("Graphiques")),
+            '<div class="figures">',
+            *(_figure(chart) for chart in charts),
+            "</div>",
+        ]
+    body += [
+        _tag("h2", t._("Qui a répondu")),
+        *(_table(table, t) for table in represented_tables(stats, content, t)),
+        _table(source_table(stats, content, t, limit=SOURCES_SHOWN), t),
+        _tag("h2", t._("Les valeurs par paradoxe et par habitant")),
+        _table(paradoxes, t, "ranks"),
+        _table(personas, t, "ranks"),
+        *_wishes(content, t, wishes),
+    ]
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -163,13 +428,27 @@ def render_html(
             _tag("p", f"{t.content(content.consultation.organiser)} · {generated}", "meta"),
             "</header>",
             "<main>",
-            _tag("h2", t._("Les chiffres")),
-            *(_table(table, t) for table in tables(stats, content, t)),
-            *(figures if charts else []),
-            *_wishes(content, t, wishes),
+            *body,
             "</main>",
             "</body>",
             "</html>",
             "",
         ]
     )
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything ``/stats`` and ``fabrique-bot report`` produce from one reading of the answers."""
+
+    stats: Stats
+    charts: list[Chart]
+    html: str
+
+
+async def build_report(database: Database, content: Content, t: Translator, generated_at: datetime) -> Report:
+    """Compute the figures, draw the charts, sample the wishes and write the page."""
+    stats = await compute(database, content)
+    charts = figures(stats, content, t)
+    wishes = await sample_wishes(database, content)
+    return Report(stats, charts, render_html(stats, content, t, charts, wishes, generated_at))

@@ -7,7 +7,6 @@ database connection, so residents' replies are not held up while staff export.
 from __future__ import annotations
 
 import asyncio
-import io
 import tempfile
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -18,12 +17,12 @@ from bot.dialogs.screen import Screen, h
 from bot.i18n import I18n, Translator
 from bot.services.replies import Attachment, Reply
 from bot.storage import Database
-from bot.synthesis.charts import charts
 from bot.synthesis.export import Exporter, ExportFilter
-from bot.synthesis.stats import as_text, compute, tables
+from bot.synthesis.report import Report, build_report
+from bot.synthesis.summary import summary
+from bot.synthesis.workbook import write_workbook
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
-MESSAGE_LIMIT = 3800
 T = TypeVar("T")
 
 
@@ -40,19 +39,6 @@ def _in_worker(database_url: str, work: Callable[[Database], Awaitable[T]]) -> A
     return asyncio.to_thread(asyncio.run, run())
 
 
-def monospace(text: str) -> list[str]:
-    """Text as ``<pre>`` blocks that each fit in one Telegram message."""
-    blocks: list[str] = []
-    current: list[str] = []
-    for line in text.splitlines():
-        if current and sum(len(h(x)) + 1 for x in current) + len(h(line)) > MESSAGE_LIMIT:
-            blocks.append("\n".join(current))
-            current = []
-        current.append(line)
-    blocks.append("\n".join(current))
-    return [f"<pre>{h(block)}</pre>" for block in blocks if block]
-
-
 class SynthesisService:
     def __init__(self, database_url: str, content: Content, i18n: I18n, clock: Clock) -> None:
         self.database_url = database_url
@@ -61,23 +47,21 @@ class SynthesisService:
         self.clock = clock
 
     async def export(self, t: Translator, paradox: str | None) -> Reply:
-        """``/export [paradox]``: the CSV as a document, with ``;`` for French spreadsheets."""
+        """``/export [paradox]``: the workbook as a document, in the staff member's language."""
         if paradox is not None and self.content.paradox(paradox) is None:
             known = ", ".join(p.id for p in self.content.paradoxes)
             text = t._("Paradoxe inconnu : {id}. Paradoxes : {known}.", id=h(paradox), known=known)
             return Reply(send=[Screen(text)])
+        now = self.clock.now()
 
         async def work(database: Database) -> tuple[int, int, bytes]:
             """Export to a temporary file; read it back only if Telegram can take it."""
-            with tempfile.TemporaryFile() as raw:
-                out = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            with tempfile.TemporaryFile() as out:
                 exporter = Exporter(database, self.content)
-                count = await exporter.write(out, ExportFilter(paradox=paradox), delimiter=";")
-                out.flush()
-                out.detach()
-                size = raw.tell()
-                raw.seek(0)
-                return count, size, raw.read() if size <= TELEGRAM_UPLOAD_LIMIT else b""
+                count = await write_workbook(out, exporter, ExportFilter(paradox=paradox), t, now)
+                size = out.tell()
+                out.seek(0)
+                return count, size, out.read() if size <= TELEGRAM_UPLOAD_LIMIT else b""
 
         count, size, data = await _in_worker(self.database_url, work)
         if size > TELEGRAM_UPLOAD_LIMIT:
@@ -87,22 +71,27 @@ class SynthesisService:
                 size=t.number(size // 1_000_000),
             )
             return Reply(send=[Screen(text)])
-        stamp = self.clock.now().astimezone(PARIS).strftime("%Y%m%d-%H%M")
-        name = f"fabrique-answers-{paradox or 'all'}-{stamp}.csv"
+        stamp = now.astimezone(PARIS).strftime("%Y%m%d-%H%M")
+        name = f"fabrique-answers-{paradox or 'all'}-{stamp}.xlsx"
         caption = t.ngettext("{n} réponse confirmée.", "{n} réponses confirmées.", count)
         return Reply(files=[Attachment("document", name, data, caption)])
 
     async def stats(self, t: Translator) -> Reply:
-        """``/stats``: the figures as monospace tables, then the charts."""
+        """``/stats``: one short message of headline figures that fits a phone, the charts with
+        captions saying what to read in them, then the full report as an HTML file."""
+        now = self.clock.now()
 
-        async def work(database: Database) -> tuple[list[str], list[tuple[str, bytes]]]:
-            stats = await compute(database, self.content)
-            rendered = [as_text(table) for table in tables(stats, self.content, t)]
-            texts = [block for text in rendered for block in monospace(text)]
-            return texts, charts(stats, self.content, t)
+        async def work(database: Database) -> tuple[str, Report]:
+            report = await build_report(database, self.content, t, now)
+            return summary(report.stats, self.content, t, now), report
 
-        texts, images = await _in_worker(self.database_url, work)
+        text, report = await _in_worker(self.database_url, work)
+        stamp = now.astimezone(PARIS).strftime("%Y%m%d-%H%M")
+        caption = t._("Le rapport complet, à ouvrir dans un navigateur, à imprimer ou à partager.")
         return Reply(
-            send=[Screen(text) for text in texts],
-            files=[Attachment("photo", name, image) for name, image in images],
+            send=[Screen(text)],
+            files=[
+                *(Attachment("photo", chart.name, chart.png, chart.caption) for chart in report.charts),
+                Attachment("document", f"fabrique-report-{stamp}.html", report.html.encode("utf-8"), caption),
+            ],
         )

@@ -25,7 +25,10 @@ from bot.dialogs.questions import QUESTIONS
 from bot.i18n import I18n, Translator
 from bot.places import OUTSIDE, Places, load_places
 from bot.storage import Answer, Database
+from bot.synthesis import deliberation
+from bot.synthesis.deliberation import Deliberation
 from bot.synthesis.export import SMALL_GROUP, ExportFilter, respondent
+from bot.synthesis.export import SUPPRESSED as SUPPRESSED
 from bot.synthesis.ranking import Aggregate, Ranking, WeightedAggregate, aggregate_counts, aggregate_weighted
 from bot.synthesis.representativeness import Representativeness, representativeness
 from bot.synthesis.weighting import PostStratification, post_stratification, weighted_ballots
@@ -34,7 +37,6 @@ NOT_SAID = ""
 """The group of respondents who did not answer a question."""
 WEIGHTED_BY = "territory"
 """The breakdown the weighted ranking corrects for."""
-SUPPRESSED = f"< {SMALL_GROUP}"
 """What a suppressed figure shows instead of the number, in every language."""
 
 
@@ -85,6 +87,8 @@ class Stats:
     represented: dict[str, Representativeness]
     """For breakdowns with a known population: respondents next to the population."""
     weighted: Weighted | None
+    deliberation: Deliberation
+    """Residents' votes on each other's published wishes, and the opinion groups."""
 
     @property
     def per_persona(self) -> list[Breakdown]:
@@ -159,6 +163,7 @@ async def compute(
         declared={b.id: _breakdowns(by[b.id], groups[b.id], candidates) for _, b in declared},
         represented=represented,
         weighted=_weighted(candidates, declared, by, places) if overall is not None else None,
+        deliberation=await deliberation.deliberation(database),
     )
 
 
@@ -202,16 +207,18 @@ def _count(t: Translator, group: Breakdown) -> str:
     return SUPPRESSED if group.suppressed else t.number(group.answers)
 
 
+def _part(t: Translator, group: Breakdown, total: int) -> str:
+    """The group's share of the answers; « — » when its count is suppressed (it would give it)."""
+    return "—" if group.suppressed or not total else t.percent(group.answers / total)
+
+
+def _name(t: Translator, content: Content, value_id: str) -> str:
+    value = content.value(value_id)
+    return t.content(value.name) if value else value_id
+
+
 def _order(t: Translator, content: Content, ranking: Ranking) -> str:
-    def name(value_id: str) -> str:
-        value = content.value(value_id)
-        return t.content(value.name) if value else value_id
-
-    return " > ".join(" = ".join(name(v) for v in tier) for tier in ranking)
-
-
-def _pair(t: Translator, ranking: Aggregate, a: str, b: str) -> str:
-    return "—" if a == b else t.number(ranking.pairwise[a][b])
+    return " > ".join(" = ".join(_name(t, content, v) for v in tier) for tier in ranking)
 
 
 def _position(ranking: Ranking, value_id: str) -> str:
@@ -223,6 +230,13 @@ def _position(ranking: Ranking, value_id: str) -> str:
     return ""
 
 
+def ranked_values(content: Content, stats: Stats) -> list[str]:
+    """The value ids, best first by the overall Borda count (content order without a ranking)."""
+    if stats.overall is None:
+        return [value.id for value in content.values]
+    return [value for tier in stats.overall.borda_ranking for value in tier]
+
+
 def _labels(t: Translator, content: Content, questions: Sequence[Question], places: Places) -> dict[str, str]:
     reader = Reader(t, content, places)
     labels = {OUTSIDE: t._("Hors de la métropole"), NOT_SAID: t._("Non renseigné")}
@@ -230,6 +244,28 @@ def _labels(t: Translator, content: Content, questions: Sequence[Question], plac
         for breakdown in question.breakdowns:
             labels |= dict(breakdown.groups(reader))
     return labels
+
+
+def group_labels(
+    t: Translator, content: Content, questions: Sequence[Question] = QUESTIONS, places: Places | None = None
+) -> dict[str, str]:
+    """The label of every group of the declared breakdowns (personas, territories, age bands),
+    « outside » and « not said », in the reader's language."""
+    return _labels(t, content, questions, places or load_places())
+
+
+def paradox_names(t: Translator, content: Content) -> dict[str, str]:
+    """« 1. Title » for each paradox, in the reader's language."""
+    return {p.id: f"{i}. {t.content(p.title)}" for i, p in enumerate(content.paradoxes, start=1)}
+
+
+def source_label(t: Translator, content: Content, source: str) -> str:
+    """A source as staff named it in the content (``sources.yaml``), its code when they did
+    not, « (directe) » for answers that came without one."""
+    if not source:
+        return t._("(directe)")
+    label = content.source(source)
+    return t.content(label) if label else source
 
 
 def _share(t: Translator, share: float | None) -> str:
@@ -262,19 +298,45 @@ def _represented(t: Translator, title: str, table: Representativeness, labels: d
     return Table(title, headers, rows, note)
 
 
-def _weighted_table(t: Translator, content: Content, stats: Stats, labels: dict[str, str]) -> Table | None:
+def represented_tables(
+    stats: Stats,
+    content: Content,
+    t: Translator,
+    questions: Sequence[Question] = QUESTIONS,
+    places: Places | None = None,
+) -> list[Table]:
+    """Respondents by territory and by age band (each breakdown with a known population) next
+    to the population."""
+    labels = group_labels(t, content, questions, places)
+    return [
+        _represented(t, t._(breakdown.title), stats.represented[breakdown.id], labels)
+        for question in questions
+        for breakdown in question.breakdowns
+        if breakdown.id in stats.represented
+    ]
+
+
+def weighted_table(
+    stats: Stats,
+    content: Content,
+    t: Translator,
+    questions: Sequence[Question] = QUESTIONS,
+    places: Places | None = None,
+) -> Table | None:
+    """The value ranking weighted by territory beside the unweighted one; None without it."""
     if stats.weighted is None or stats.overall is None:
         return None
+    labels = group_labels(t, content, questions, places)
     weighted, overall = stats.weighted.ranking, stats.overall
     rows: list[tuple[str, ...]] = [
         (
-            t.content(value.name),
-            _position(overall.borda_ranking, value.id),
-            _position(weighted.borda_ranking, value.id),
-            _position(overall.schulze_ranking, value.id),
-            _position(weighted.schulze_ranking, value.id),
+            _name(t, content, value),
+            _position(overall.borda_ranking, value),
+            _position(weighted.borda_ranking, value),
+            _position(overall.schulze_ranking, value),
+            _position(weighted.schulze_ranking, value),
         )
-        for value in content.values
+        for value in ranked_values(content, stats)
     ]
     note = t._(
         "Pondéré : chaque répondant compte selon la part de son territoire dans la population "
@@ -294,6 +356,150 @@ def _weighted_table(t: Translator, content: Content, stats: Stats, labels: dict[
     return Table(t._("Classement des valeurs, brut et pondéré par territoire"), headers, rows, note)
 
 
+def borda_score(ranking: Aggregate, value_id: str) -> float:
+    """A value's Borda points as a share of the most it could get (every answer ranking it
+    first): 100 % for unanimity at the top, 0 % at the bottom."""
+    most = ranking.ballots * (len(ranking.candidates) - 1)
+    return ranking.borda[value_id] / most if most else 0.0
+
+
+def condorcet_sentence(t: Translator, content: Content, ranking: Aggregate) -> str:
+    """Whether a value beats every other head to head, in a sentence."""
+    winner = content.value(ranking.condorcet_winner or "")
+    if winner:
+        return t._("Gagnant de Condorcet : {value}.", value=t.content(winner.name))
+    if ranking.has_condorcet_cycle:
+        return t._("Pas de gagnant de Condorcet : les préférences forment un cycle.")
+    return t._("Pas de gagnant de Condorcet.")
+
+
+def ranking_table(stats: Stats, content: Content, t: Translator) -> Table:
+    """The overall value ranking, best first by Borda: points, score, first places and their
+    share, Schulze rank; with fewer than :data:`SMALL_GROUP` respondents, an empty table that
+    says why."""
+    overall = stats.overall
+    if overall is None:
+        note = t._("Les groupes de moins de {n} répondants ne sont pas détaillés.", n=SMALL_GROUP)
+        return Table(t._("Classement des valeurs"), (), [], note)
+    headers = (
+        t._("Valeur"), t._("Points Borda"), t._("Score Borda"), t._("Rang Borda"), t._("1res places"),
+        t._("Part des 1res places"), t._("Rang Schulze"),
+    )  # fmt: skip
+    rows: list[tuple[str, ...]] = [
+        (
+            _name(t, content, value),
+            t.number(overall.borda[value]),
+            t.percent(borda_score(overall, value)),
+            _position(overall.borda_ranking, value),
+            t.number(overall.first_places[value]),
+            t.percent(overall.first_places[value] / overall.ballots),
+            _position(overall.schulze_ranking, value),
+        )
+        for value in ranked_values(content, stats)
+    ]
+    return Table(
+        t._("Classement des valeurs, ensemble des réponses"),
+        headers,
+        rows,
+        condorcet_sentence(t, content, overall),
+    )
+
+
+def _with_share(t: Translator, count: int, total: int) -> str:
+    """« 31 (62,0 %) »."""
+    return f"{t.number(count)} ({t.percent(count / total)})"
+
+
+def duels_table(stats: Stats, content: Content, t: Translator) -> Table | None:
+    """Head to head: the answers preferring the row's value to the column's, counted and as a
+    share of all answers; None with fewer than :data:`SMALL_GROUP` respondents."""
+    overall = stats.overall
+    if overall is None:
+        return None
+    order = ranked_values(content, stats)
+    rows: list[tuple[str, ...]] = [
+        (
+            _name(t, content, a),
+            *("—" if a == b else _with_share(t, overall.pairwise[a][b], overall.ballots) for b in order),
+        )
+        for a in order
+    ]
+    note = t._(
+        "Chaque case : les réponses qui placent la valeur de la ligne avant celle de la colonne. "
+        "Au-dessus de 50 %, la valeur de la ligne l’emporte."
+    )
+    return Table(t._("Duels entre valeurs"), ("", *(_name(t, content, value) for value in order)), rows, note)
+
+
+CONDORCET_MARK = "*"
+"""Marks the rank of a group's Condorcet winner in :func:`group_table`."""
+
+
+def group_table(
+    title: str,
+    heading: str,
+    groups: Sequence[Breakdown],
+    names: dict[str, str],
+    stats: Stats,
+    content: Content,
+    t: Translator,
+) -> Table:
+    """One row per group: its answers with their share, then each value's Borda rank in the
+    group (values in the overall order), the group's Condorcet winner marked « 1* »."""
+    order = ranked_values(content, stats)
+    rows: list[tuple[str, ...]] = []
+    for group in groups:
+        ranking = group.ranking
+        ranks = [
+            "—"
+            if ranking is None
+            else _position(ranking.borda_ranking, v)
+            + (CONDORCET_MARK if v == ranking.condorcet_winner else "")
+            for v in order
+        ]
+        shown = SUPPRESSED if group.suppressed else _with_share(t, group.answers, stats.answers)
+        rows.append((names.get(group.key, group.key), shown, *ranks))
+    headers = (heading, t._("Réponses"), *(_name(t, content, v) for v in order))
+    note = t._(
+        "Rang de chaque valeur dans le groupe (Borda, 1 : la plus importante) ; {mark} : le gagnant "
+        "de Condorcet du groupe, qui bat chacune des autres valeurs en duel. Groupes de moins de "
+        "{n} répondants non détaillés (« {suppressed} »).",
+        mark=CONDORCET_MARK,
+        n=SMALL_GROUP,
+        suppressed=SUPPRESSED,
+    )
+    return Table(title, headers, rows, note)
+
+
+def source_table(stats: Stats, content: Content, t: Translator, limit: int | None = None) -> Table:
+    """Answers per source, most first, labelled as staff named them. With ``limit``, only the
+    sources of :data:`SMALL_GROUP` respondents or more, at most ``limit``, and a note counting
+    the others."""
+    groups = stats.per_source
+    if limit is None:
+        shown, hidden = groups, []
+    else:
+        large = [group for group in groups if not group.suppressed]
+        shown = large[:limit]
+        hidden = [group for group in groups if group not in shown]
+    rows: list[tuple[str, ...]] = [
+        (source_label(t, content, g.key), _count(t, g), _part(t, g, stats.answers)) for g in shown
+    ]
+    note = (
+        t.ngettext(
+            "{n} autre source (moins de {small} répondants, ou moins de réponses) n’est pas détaillée.",
+            "{n} autres sources (moins de {small} répondants chacune, ou moins de réponses) ne sont "
+            "pas détaillées.",
+            len(hidden),
+            small=SMALL_GROUP,
+        )
+        if hidden
+        else ""
+    )
+    headers = (t._("Source"), t._("Réponses"), t._("Part des réponses"))
+    return Table(t._("Réponses par source"), headers, rows, note)
+
+
 def tables(
     stats: Stats,
     content: Content,
@@ -302,79 +508,101 @@ def tables(
     places: Places | None = None,
 ) -> list[Table]:
     """The figures as tables, labelled in the reader's language."""
+    return [*_answer_tables(stats, content, t, questions, places), *deliberation_tables(stats, content, t)]
+
+
+def deliberation_tables(stats: Stats, content: Content, t: Translator) -> list[Table]:
+    """The votes on published wishes, then the opinion groups and the consensus when every group
+    is large enough to be shown."""
+    result = stats.deliberation
+    if not result.opinions.counts:
+        return []
+    note = deliberation.note(t, result)
+    tables_ = [
+        Table(
+            t._("Avis sur les souhaits partagés (les plus votés)"),
+            (t._("Souhait"), t._("Paradoxe"), t._("D’accord"), t._("Pas d’accord"), t._("Ne sait pas"),
+             t._("Avis")),
+            deliberation.rows(t, content, result),
+            note,
+        )
+    ]  # fmt: skip
+    groups = deliberation.groups(t, result)
+    agreed = deliberation.consensus(t, result)
+    if groups is not None:
+        tables_.append(
+            Table(
+                t._("Groupes d’opinion et les souhaits qui les distinguent"),
+                (t._("Groupe"), t._("Participants"), t._("Souhait"), t._("Dans le groupe")),
+                groups,
+            )
+        )
+    if agreed is not None:
+        tables_.append(
+            Table(
+                t._("Souhaits qui rassemblent tous les groupes"),
+                (t._("Souhait"), t._("D’accord, par groupe")),
+                agreed,
+                t._("Approuvés par une majorité de chaque groupe d’opinion.")
+                if agreed
+                else t._("Aucun pour l’instant."),
+            )
+        )
+    return tables_
+
+
+def _answer_tables(
+    stats: Stats,
+    content: Content,
+    t: Translator,
+    questions: Sequence[Question],
+    places: Places | None,
+) -> list[Table]:
     places = places or load_places()
-    paradox_names = {p.id: f"{i}. {t.content(p.title)}" for i, p in enumerate(content.paradoxes, start=1)}
+    names = paradox_names(t, content)
     labels = _labels(t, content, questions, places)
-    answers = t._("Réponses")
+    answers, part = t._("Réponses"), t._("Part des réponses")
+    total = stats.answers
     result = [
         Table(
             t._("Participation"),
             (t._("Résidents ayant répondu"), t._("Réponses confirmées")),
             [(t.number(stats.respondents), t.number(stats.answers))],
         ),
-        Table(t._("Réponses par paradoxe"), (t._("Paradoxe"), answers),
-              [(paradox_names.get(g.key, g.key), _count(t, g)) for g in stats.per_paradox]),
-        Table(t._("Réponses par jour"), (t._("Jour"), answers),
-              [(t.date(date.fromisoformat(g.key)), _count(t, g)) for g in stats.per_day]),
-        Table(t._("Réponses par source"), (t._("Source"), answers),
-              [(g.key or t._("(directe)"), _count(t, g)) for g in stats.per_source]),
-        Table(t._("Habitants choisis"), (t._("Habitant"), answers),
-              [(labels.get(g.key, g.key), _count(t, g)) for g in stats.per_persona]),
+        Table(t._("Réponses par paradoxe"), (t._("Paradoxe"), answers, part),
+              [(names.get(g.key, g.key), _count(t, g), _part(t, g, total)) for g in stats.per_paradox]),
+        Table(t._("Réponses par jour"), (t._("Jour"), answers, part),
+              [(t.date(date.fromisoformat(g.key)), _count(t, g), _part(t, g, total)) for g in stats.per_day]),
+        source_table(stats, content, t),
+        Table(t._("Habitants choisis"), (t._("Habitant"), answers, part),
+              [(labels.get(g.key, g.key), _count(t, g), _part(t, g, total)) for g in stats.per_persona]),
+        *represented_tables(stats, content, t, questions, places),
+        ranking_table(stats, content, t),
     ]  # fmt: skip
-    for question in questions:
-        for breakdown in question.breakdowns:
-            if breakdown.id in stats.represented:
-                result.append(_represented(t, t._(breakdown.title), stats.represented[breakdown.id], labels))
     overall = stats.overall
-    note = t._("Les groupes de moins de {n} répondants ne sont pas détaillés.", n=SMALL_GROUP)
     if overall is None:
-        result.append(Table(t._("Classement des valeurs"), (), [], note))
         return result
-    winner = content.value(overall.condorcet_winner or "")
-    condorcet = (
-        t._("Gagnant de Condorcet : {value}.", value=t.content(winner.name))
-        if winner
-        else t._("Pas de gagnant de Condorcet : les préférences forment un cycle.")
-        if overall.has_condorcet_cycle
-        else t._("Pas de gagnant de Condorcet.")
-    )
-    result.append(
-        Table(
-            t._("Classement des valeurs, ensemble des réponses"),
-            (t._("Valeur"), t._("Points Borda"), t._("Rang Borda"), t._("1res places"), t._("Rang Schulze")),
-            [
-                (
-                    t.content(value.name),
-                    t.number(overall.borda[value.id]),
-                    _position(overall.borda_ranking, value.id),
-                    t.number(overall.first_places[value.id]),
-                    _position(overall.schulze_ranking, value.id),
-                )
-                for value in content.values
-            ],
-            condorcet,
-        )
-    )
-    weighted = _weighted_table(t, content, stats, labels)
+    weighted = weighted_table(stats, content, t, questions, places)
     if weighted is not None:
         result.append(weighted)
-    names = [t.content(value.name) for value in content.values]
+    names_of_values = [t.content(value.name) for value in content.values]
     result.append(
         Table(
             t._("Préférences deux à deux (ligne préférée à colonne, nombre de réponses)"),
-            ("", *names),
+            ("", *names_of_values),
             [
                 (
-                    names[i],
+                    names_of_values[i],
                     *(("—" if a == b else t.number(overall.pairwise[a.id][b.id])) for b in content.values),
                 )
                 for i, a in enumerate(content.values)
             ],
         )
     )
+    note = t._("Les groupes de moins de {n} répondants ne sont pas détaillés.", n=SMALL_GROUP)
     for title, groups, names_of in (
         (t._("Classement des valeurs par habitant choisi"), stats.per_persona, labels),
-        (t._("Classement des valeurs par paradoxe"), stats.per_paradox, paradox_names),
+        (t._("Classement des valeurs par paradoxe"), stats.per_paradox, names),
     ):
         result.append(
             Table(

@@ -167,6 +167,8 @@ async def test_the_command_menu_is_published_in_both_languages(sandbox: BotApiSa
         "agenda",
         "language",
         "privacy",
+        "avis",
+        "partage",
         "profile",
         "mydata",
         "forget",

@@ -19,7 +19,7 @@ from bot.runtime import polling
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer
 from tests.conftest import FixedClock
-from tests.journey import Tap, answer, describe
+from tests.journey import KEEP_IT, Tap, answer, describe
 from tests.phone import Phone
 from tests.services.test_privacy import mydata
 
@@ -65,6 +65,7 @@ async def test_a_declared_question_is_asked_summarised_stored_and_listed(
     await resident.send("3")
     assert "Déplacements : À pied" in resident.text, "back to the summary"
     await resident.tap(t._("✅ Je confirme"))
+    await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Non merci"))
     await describe(resident, t, questions=FLOW)
 

@@ -13,7 +13,7 @@ from bot.places import OUTSIDE
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer, Resident
 from tests.dialogs.test_resident_dialog import accept
-from tests.journey import Tap, answer, describe
+from tests.journey import KEEP_IT, Tap, answer, describe
 from tests.phone import Phone
 from tests.services.test_privacy import mydata
 from tests.words import words
@@ -31,6 +31,7 @@ async def stored(fabrique: Fabrique) -> tuple[list[Resident], list[Answer]]:
 async def first_answer(resident: Phone) -> None:
     await accept(resident, t)
     await answer(resident, t)
+    await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Non merci"))
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.application import Fabrique
 from bot.i18n import Translator
 from bot.storage import Answer, Resident
-from tests.journey import WISH, describe
+from tests.journey import KEEP_IT, WISH, describe
 from tests.phone import Phone
 from tests.words import words
 
@@ -52,6 +52,8 @@ async def test_a_resident_answers_two_paradoxes_in_french(phone: Callable[..., P
     assert t.content("Une métropole riche de ses habitants mais fragilisée par la pauvreté") in resident.text
     await first_answer(resident, t)
     assert "Merci ! Votre réponse au paradoxe" in resident.text
+    assert "Votre souhait peut-il être montré" in resident.text
+    await resident.tap(t._(KEEP_IT))
     assert "Souhaitez-vous recevoir les annonces" in resident.text
     await resident.tap(t._("Oui, volontiers"))
     await describe(resident, t)
@@ -86,6 +88,7 @@ async def test_a_resident_answers_two_paradoxes_in_english(
     await resident.tap(t._("J’accepte"))
     assert "A metropolis rich in its people" in resident.text
     await first_answer(resident, t, wish="A metropolis where buses run all night between Aix and Marseille.")
+    await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Non merci"))
     await describe(resident, t)
     await resident.tap(t._("Paradoxe suivant ▶"))
@@ -111,6 +114,7 @@ async def test_a_second_paradox_takes_five_taps(phone: Callable[..., Phone], bot
     resident = phone()
     await accept(resident, t)
     await first_answer(resident, t)
+    await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Non merci"))
     await describe(resident, t)
     taps = 0

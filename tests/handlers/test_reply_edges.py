@@ -15,7 +15,7 @@ from bot.sandbox.errors import ApiError
 from bot.sandbox.models import Message
 from bot.storage import DialogState
 from tests.dialogs.test_resident_dialog import accept
-from tests.journey import WISH, describe
+from tests.journey import KEEP_IT, WISH, describe
 from tests.phone import TIMEOUT, Phone
 from tests.words import words
 
@@ -156,6 +156,7 @@ async def test_one_live_keyboard_at_a_time(phone: Callable[..., Phone], sandbox:
     assert len(resident.messages) == messages, "no second summary card"
 
     await resident.tap(t._("✅ Je confirme"))
+    await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Oui, volontiers"))
     await one_live_keyboard(resident, holding=t._("Je préfère ne pas le dire"))
     await describe(resident, t)

@@ -11,7 +11,7 @@ from bot.personas import CATALOGUE
 from bot.sandbox import BotApiSandbox
 from tests.conftest import FixedClock, running
 from tests.dialogs.test_resident_dialog import accept, first_answer
-from tests.journey import describe
+from tests.journey import KEEP_IT, describe
 from tests.phone import Phone
 from tests.words import words
 
@@ -39,6 +39,7 @@ async def test_a_draft_on_a_removed_paradox_starts_afresh(
     async with running(settings, clock):
         await accept(resident, t)
         await first_answer(resident, t)
+        await resident.tap(t._(KEEP_IT))
         await resident.tap(t._("Non merci"))
         await describe(resident, t)
         await resident.tap(t._("Paradoxe suivant ▶"))

@@ -13,7 +13,7 @@ from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer, DialogState, Resident
 from tests.dialogs.test_resident_dialog import accept, first_answer
-from tests.journey import WISH
+from tests.journey import KEEP_IT, WISH
 from tests.phone import Phone
 from tests.words import words
 
@@ -26,6 +26,7 @@ async def test_mydata_sends_a_summary_and_everything_as_json(
     resident = phone(9701)
     await accept(resident, t, start="/start affiche-gare")
     await first_answer(resident, t)
+    await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Oui, volontiers"))
     before = len(resident.messages)
     await sandbox.send_text(resident.user_id, "/mydata")
@@ -48,6 +49,7 @@ async def test_forget_erases_the_resident_and_keeps_answers_anonymous(
     resident = phone(9702)
     await accept(resident, t)
     await first_answer(resident, t)
+    await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Oui, volontiers"))
     await resident.send("/forget")
     kept = await resident.tap_in_place(t._("Annuler"))

@@ -1,4 +1,6 @@
-"""The export: every column right for answers given through the dialog, pseudonymous and safe."""
+"""The export's CSV and JSON lines: every column right for answers given through the dialog,
+pseudonymous and safe, with French headers or the English column names. (The workbook, and
+``/export`` in the chat: ``test_workbook.py``.)"""
 
 from __future__ import annotations
 
@@ -7,15 +9,20 @@ import io
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from bot.application import Fabrique
+from bot.clock import PARIS
 from bot.privacy import NOTICE_VERSION
-from bot.sandbox import BotApiSandbox
+from bot.synthesis.export import FORMULA_STARTS, Moments, csv_cell
 from tests.conftest import Cli
 from tests.dialogs.test_resident_dialog import accept
 from tests.phone import Phone
-from tests.services.test_broadcasts import STAFF
 from tests.words import words
 
 t = words("fr")
@@ -38,6 +45,7 @@ async def answer(resident: Phone, persona: str, wish: str, ranking: str, start: 
 
 
 async def export(fabrique_bot: Cli, tmp_path: Path, *args: str) -> list[dict[str, str]]:
+    """The CSV's rows, by header (the English column names, unless ``--language fr``)."""
     out = tmp_path / "answers.csv"
     result = await fabrique_bot("export", str(out), *args)
     assert result.returncode == 0, result.stderr
@@ -121,10 +129,46 @@ async def test_filters_and_json_lines(
     assert len(await export(fabrique_bot, tmp_path, "--since", "2017-04-20", "--until", "2017-04-20")) == 1
     assert await export(fabrique_bot, tmp_path, "--since", "2017-04-21") == []
     assert await export(fabrique_bot, tmp_path, "--until", "2017-04-19") == []
-    out = tmp_path / "answers.jsonl"
-    assert (await fabrique_bot("export", str(out), "--format", "jsonl")).returncode == 0
-    (line,) = out.read_text(encoding="utf-8").splitlines()
-    assert json.loads(line)["wish"] == "Une métropole sobre et solaire partout."
+    # JSON lines: named by the extension (or --format), keyed by the English names whatever the language.
+    for name, extra in (("answers.jsonl", ()), ("answers.txt", ("--format", "jsonl"))):
+        out = tmp_path / name
+        result = await fabrique_bot("export", str(out), *extra, "--language", "fr")  # names all the same
+        assert result.returncode == 0, result.stderr
+        (line,) = out.read_text(encoding="utf-8").splitlines()
+        row = json.loads(line)
+        assert list(row) == COLUMNS
+        assert (row["wish"], row["rank_innovation"]) == ("Une métropole sobre et solaire partout.", "1")
+
+
+async def test_the_csv_headers_are_the_english_names_or_the_workbook_s_french_ones(
+    phone: Callable[..., Phone], bot: Fabrique, tmp_path: Path, fabrique_bot: Cli
+) -> None:
+    await answer(phone(8001, "fr"), "Sarah", "Une métropole qui accueille les jeunes entreprises.", "12345")
+    [row] = await export(fabrique_bot, tmp_path, "--language", "en")
+    assert list(row) == COLUMNS
+    assert list(await export(fabrique_bot, tmp_path)) == [row], "the names, unless told otherwise"
+    [row] = await export(fabrique_bot, tmp_path, "--language", "fr", "--delimiter", ";")
+    assert list(row)[:6] == [
+        t._("Répondant"), t._("Date de réponse"), t._("Langue"), t._("Source"), t._("Paradoxe"),
+        t._("Titre du paradoxe"),
+    ]  # fmt: skip
+    assert len(row) == len(COLUMNS)
+    assert row[t._("Rang : {value}", value=t.content("Fraternité & solidarité"))] == "3"
+    assert row[t._("Métropole idéale en 2030")] == "Une métropole qui accueille les jeunes entreprises."
+    out = tmp_path / "answers"  # no extension: a CSV, as before the workbook
+    assert (await fabrique_bot("export", str(out))).returncode == 0
+    assert out.read_bytes().decode("utf-8-sig").startswith(",".join(COLUMNS) + "\r\n")
+
+
+async def test_a_file_whose_format_is_not_known_is_refused_in_one_line(
+    bot: Fabrique, tmp_path: Path, fabrique_bot: Cli
+) -> None:
+    result = await fabrique_bot("export", str(tmp_path / "answers.ods"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"fabrique-bot: {tmp_path / 'answers.ods'}: name the file .xlsx (workbook), .csv or .jsonl, or give --format"
+    ]
+    assert not (tmp_path / "answers.ods").exists()
 
 
 async def test_formula_like_cells_are_neutralised(
@@ -142,20 +186,30 @@ async def test_formula_like_cells_are_neutralised(
     ]
 
 
-async def test_staff_export_in_the_chat_and_residents_cannot(
-    phone: Callable[..., Phone], bot: Fabrique, sandbox: BotApiSandbox
-) -> None:
-    await answer(phone(8001, "fr"), "Vartan", "Une métropole où l’on vieillit chez soi.", "12345")
-    staff = phone(STAFF, "fr")
-    await staff.send("/export")
-    document = staff.last
-    assert document.content["document"]["file_name"].startswith("fabrique-answers-all-")
-    data = sandbox.file(document.content["document"]["file_id"]).content
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
-    assert [row["persona_id"] for row in rows] == ["vartan"]
-    assert document.caption == "1 réponse confirmée."
-    resident = phone(8009, "fr")
-    unknown = await resident.send("/inconnue")
-    for command in ("/export", "/stats"):
-        reply = await resident.send(command)
-        assert (reply.text, resident.buttons(reply)) == (unknown.text, resident.buttons(unknown))
+# The CSV's pieces written for speed, held to what they replace.
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(), st.text()), min_size=1, max_size=6))
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_csv_fields_are_what_the_csv_module_writes(delimiter: str, cells: list[str | int | None]) -> None:
+    field = csv_cell(delimiter)
+    written = io.StringIO()
+    expected = ["" if c is None else ("'" + c if c.startswith(FORMULA_STARTS) else c) if isinstance(c, str) else str(c)
+                for c in cells]  # fmt: skip
+    csv.writer(written, delimiter=delimiter, lineterminator="\r\n").writerow(expected)
+    if expected != [""]:  # the csv module quotes a row of one empty field
+        assert delimiter.join(field(cell) for cell in cells) + "\r\n" == written.getvalue()
+
+
+@given(
+    st.datetimes(min_value=datetime(2015, 1, 1), max_value=datetime(2040, 12, 31)),
+    st.booleans(),
+)
+def test_moments_are_paris_times_as_isoformat_gives_them(moment: datetime, stored_as_text: bool) -> None:
+    expected = moment.replace(tzinfo=UTC).astimezone(PARIS)
+    moments = Moments()
+    stored: datetime | str = moment.isoformat(" ", "microseconds") if stored_as_text else moment
+    assert moments.iso(stored) == expected.isoformat(timespec="seconds")
+    assert moments.paris(stored) == expected
+    assert moments.paris(stored).utcoffset() == expected.utcoffset()
+    assert Moments().iso(moment.replace(tzinfo=UTC)) == expected.isoformat(timespec="seconds")
