@@ -77,8 +77,8 @@ class Moderation:
         persona = self.content.persona(wish.persona_id)
         parts = [
             t.ngettext(
-                "<b>À relire</b> : {n} souhait en attente.",
-                "<b>À relire</b> : {n} souhaits en attente.",
+                "{n} souhait en attente de relecture.",
+                "{n} souhaits en attente de relecture.",
                 waiting,
             ),
             t._(

@@ -25,7 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 from bot.content import Content
 from bot.i18n import N_, Translator
 from bot.personas import NO_PERSONA
-from bot.synthesis.export import SMALL_GROUP, Cell, Exporter, ExportFilter, description, header
+from bot.synthesis.export import SMALL_GROUP, SUPPRESSED, Cell, Exporter, ExportFilter, description, header
 from bot.synthesis.stats import Table, compute, tables
 
 SHEET_ROWS = 1_048_576
@@ -363,9 +363,10 @@ def _readme(
     out.paragraph(
         t._(
             "Aucun chiffre ne désigne moins de {n} répondants : dans les feuilles de chiffres, un "
-            "groupe plus petit est affiché « < {n} », et la commune d’une réponse n’est donnée que "
-            "si au moins {n} répondants la partagent.",
+            "groupe plus petit est affiché « {suppressed} », et la commune d’une réponse n’est donnée "
+            "que si au moins {n} répondants la partagent.",
             n=SMALL_GROUP,
+            suppressed=SUPPRESSED,
         ),
         across,
     )

@@ -61,7 +61,7 @@ def tables(themes: Themes, content: Content, t: Translator, places: Places | Non
     places = places or load_places()
     ids = (*themes.codebook.ids, UNCLASSIFIED)
     overall = themes.overall
-    small = t._("« < {n} » : moins de {n} répondants.", n=SMALL_GROUP)
+    small = t._("« {suppressed} » : moins de {n} répondants.", n=SMALL_GROUP, suppressed=SUPPRESSED)
     shares = Table(
         t._("Thèmes des souhaits"),
         ("", t._("Souhaits"), t._("Part des souhaits")),

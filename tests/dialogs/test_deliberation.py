@@ -76,7 +76,7 @@ async def test_a_wish_shared_moderated_shown_voted_and_the_vote_changed(
 
     staff = Phone(sandbox, STAFF, "fr")
     card = await staff.send("/moderate")
-    assert wish in (card.text or "") and "2 souhaits en attente" in (card.text or "")
+    assert wish in (card.text or "") and "2 souhaits en attente de relecture" in (card.text or "")
     await staff.tap(t._("✅ Publier"))
     assert staff.messages[-2].text == t._("✓ Publié.")
     await staff.tap_in_place(t._("✖ Refuser"))
@@ -199,7 +199,9 @@ async def test_the_retention_purge_keeps_votes_anonymous_with_the_answers(
     assert voter_id not in {a.resident_id for a in answers}
 
 
-async def test_voting_in_the_middle_of_an_answer_resumes_it(sandbox: BotApiSandbox, fabrique: Fabrique) -> None:
+async def test_voting_in_the_middle_of_an_answer_resumes_it(
+    sandbox: BotApiSandbox, fabrique: Fabrique
+) -> None:
     await resident_who_shares(sandbox, 5601, "Une métropole où l’on vit bien à tout âge.")
     staff = Phone(sandbox, STAFF, "fr")
     await staff.send("/moderate")

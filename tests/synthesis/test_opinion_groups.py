@@ -24,10 +24,14 @@ async def plant(database: Database, *, per_group: int, unlinked: bool = False) -
     rng = random.Random(7)
     async with database.transaction() as repos:
         wishes = [
-            SharedWish(paradox_id="p1", persona_id="malika", text=f"Souhait {n}", state="approved", shared_at=NOW)
+            SharedWish(
+                paradox_id="p1", persona_id="malika", text=f"Souhait {n}", state="approved", shared_at=NOW
+            )
             for n in range(12)
         ]
-        wishes.append(SharedWish(paradox_id="p1", persona_id="none", text="Refusé", state="rejected", shared_at=NOW))
+        wishes.append(
+            SharedWish(paradox_id="p1", persona_id="none", text="Refusé", state="rejected", shared_at=NOW)
+        )
         repos.session.add_all(wishes)
         await repos.session.flush()
         for group in range(3):
@@ -40,7 +44,9 @@ async def plant(database: Database, *, per_group: int, unlinked: bool = False) -
                     value = 1 if camp == 2 or camp == group else -1
                     if rng.random() < 0.1:
                         value = 0
-                    repos.session.add(Vote(wish_id=wish.id, resident_id=resident.id, value=value, voted_at=NOW))
+                    repos.session.add(
+                        Vote(wish_id=wish.id, resident_id=resident.id, value=value, voted_at=NOW)
+                    )
         await repos.session.flush()
         if unlinked:
             await repos.answers.unlink_all()
