@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import io
 import os
 import re
@@ -17,6 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 try:
@@ -218,17 +218,17 @@ async def test_a_resident_answers_and_staff_exports_from_the_phone_preview(page:
     await menu.get_by_role("button", name=re.compile(r"^\/export")).click()
     await expect(menu).to_be_hidden()
     link = page.locator("#messages a[download]").last
-    await expect(link).to_have_attribute("download", re.compile(r"\.csv$"))
+    await expect(link).to_have_attribute("download", re.compile(r"\.xlsx$"))
     await expect(link).to_contain_text("📄")
     async with page.expect_download() as download_info:
         await link.click()
     download = await download_info.value
-    assert download.suggested_filename.endswith(".csv")
+    assert download.suggested_filename.endswith(".xlsx")
     raw = await asyncio.to_thread(Path(await download.path()).read_bytes)
-    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a BOM, for spreadsheets"
-    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
-    assert [row["wish"] for row in rows] == [WISH]
-    assert rows[0]["persona_name"] == "Malika"
+    sheet = openpyxl.load_workbook(io.BytesIO(raw)).worksheets[0]
+    header, *rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert [row[header.index("Métropole idéale en 2030")] for row in rows] == [WISH]
+    assert rows[0][header.index("Prénom de l’habitant")] == "Malika"
 
     # Keyboard only: Tab from the person switcher reaches the composer, Enter sends.
     await page.get_by_label("Vous êtes").focus()
