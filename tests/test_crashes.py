@@ -57,6 +57,7 @@ def says(text: str) -> Callable[[Message], bool]:
     return lambda message: text in (message.text or "")
 
 
+ONCE = [question for question in QUESTIONS if question.once]
 JOURNEY = (
     Step(send="/start", answered=has_button(t._("J’accepte"))),
     Step(tap=t._("J’accepte"), answered=has_button(t._("Répondre ▶"))),
@@ -66,11 +67,11 @@ JOURNEY = (
     Step(send="3 1 5 2 4", answered=has_button(t._("✅ Je confirme"))),
     Step(tap=t._("✅ Je confirme"), answered=has_button(t._(KEEP_IT))),
     Step(tap=t._(KEEP_IT), answered=has_button(t._("Oui, volontiers"))),
-    Step(tap=t._("Oui, volontiers"), answered=has_button(t._(NOT_SAID))),
-    *(  # the questions asked once, declined; then the idle screen
-        Step(tap=t._(NOT_SAID), answered=has_button(t._(NOT_SAID) if later else t._("Paradoxe suivant ▶")))
-        for later in reversed(range(sum(q.once for q in QUESTIONS)))
+    *(  # the questions asked once, each declined; each answer is known by the next question
+        Step(tap=tap, answered=says(t._(asked.prompt)))
+        for tap, asked in zip((t._("Oui, volontiers"), *[t._(NOT_SAID)] * (len(ONCE) - 1)), ONCE, strict=True)
     ),
+    Step(tap=t._(NOT_SAID), answered=has_button(t._("Paradoxe suivant ▶"))),
 )
 
 
