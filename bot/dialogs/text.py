@@ -32,6 +32,12 @@ def _invisible(character: str) -> bool:
     return character.isspace() or unicodedata.category(character) == "Cf"
 
 
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (before escaping, so never inside
+    an HTML entity)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def visible_length(text: str) -> int:
     """How many characters a reader sees: format characters (zero-width…) do not count."""
     return sum(1 for c in text if unicodedata.category(c) != "Cf")

@@ -16,6 +16,7 @@ from bot.dialogs import DialogContext, ResidentDialog, Screen, StepName, h
 from bot.dialogs.callbacks import Callback
 from bot.dialogs.context import Card
 from bot.dialogs.screen import Button
+from bot.dialogs.text import shorten
 from bot.i18n import Translator
 from bot.storage import Repositories, Resident
 from bot.storage.deliberation import APPROVED, PENDING, REJECTED
@@ -38,12 +39,13 @@ class Deliberation:
             await self.deal(repos, resident, ctx)
 
     async def _card(self, repos: Repositories, resident: Resident, wish_id: object) -> Card | None:
+        """The card of a wish already dealt: the resident may have voted on it since."""
         wish = await repos.deliberation.approved(wish_id if isinstance(wish_id, int) else None)
         if wish is None:
             return None
-        votes = {w.id: vote.value for vote, w in await repos.deliberation.votes(resident) if w.id == wish.id}
         left = sum(1 for tally in await repos.deliberation.tallies(resident) if tally.wish_id != wish.id)
-        return Card(wish.id, wish.text, wish.paradox_id, votes.get(wish.id), left)
+        vote = await repos.deliberation.vote_of(resident, wish.id)
+        return Card(wish.id, wish.text, wish.paradox_id, vote, left)
 
     async def deal(self, repos: Repositories, resident: Resident, ctx: DialogContext) -> str | None:
         """Put the next wish on the card; when none is left, go back where the resident was and
@@ -60,7 +62,9 @@ class Deliberation:
         rng = random.Random(f"{resident.id}:{ctx.state.version}")  # the same card after a restart
         chosen = next_wish({t.wish_id: Counts(t.agree, t.disagree, t.passed) for t in tallies}, rng)
         ctx.set_view(wish=chosen)
-        ctx.card = await self._card(repos, resident, chosen)
+        wish = await repos.deliberation.approved(chosen)
+        assert wish is not None, "a tally is of an approved wish, in this same transaction"
+        ctx.card = Card(wish.id, wish.text, wish.paradox_id, None, len(tallies) - 1)  # not voted yet
         return None
 
     async def cast(self, repos: Repositories, resident: Resident, ctx: DialogContext, value: int) -> None:
@@ -118,7 +122,7 @@ class Deliberation:
             title = t.content(paradox.title) if paradox else answer.paradox_id
             wish = shared.get(answer.id)
             state = states[wish.state] if wish else t._("non partagé")
-            lines.append(f"{number}. {h(_shorten(title))} — {h(state)}")
+            lines.append(f"{number}. {h(shorten(title, SHOWN_TITLE))} — {h(state)}")
             label = (
                 t._("Ne plus partager n° {number}", number=number)
                 if wish
@@ -126,7 +130,3 @@ class Deliberation:
             )
             rows.append((Button(label, Callback("sharing", f"{answer.id}.{'n' if wish else 'y'}").encode()),))
         return Screen("\n".join(lines), tuple(rows))
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= SHOWN_TITLE else text[: SHOWN_TITLE - 1].rstrip() + "…"

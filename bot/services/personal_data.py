@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from bot.dialogs import Screen, StepName, h
 from bot.dialogs.context import Value
 from bot.dialogs.question import Question, Reader
+from bot.dialogs.text import shorten
 from bot.i18n import Translator
 from bot.services.replies import MAX_TEXT, Attachment, Reply, shown_length
 from bot.storage import DialogState, Repositories, Resident
@@ -77,17 +78,11 @@ async def personal_data(
         paradox = content.paradox(answer.paradox_id)
         title = t.content(paradox.title) if paradox else answer.paradox_id
         entries.append(
-            f"• <b>{h(_shorten(title, SUMMARY_TITLE))}</b> — {h(_shorten(answer.wish, SUMMARY_WISH))}"
+            f"• <b>{h(shorten(title, SUMMARY_TITLE))}</b> — {h(shorten(answer.wish, SUMMARY_WISH))}"
         )
     text = _fitting(t, head, entries, t._("Le fichier joint contient tout, au format JSON."))
     document = json.dumps(data, ensure_ascii=False, indent=2).encode()
     return Reply(send=[Screen(text)], files=[Attachment("document", "mes-donnees-fabrique.json", document)])
-
-
-def _shorten(text: str, limit: int) -> str:
-    """``text`` cut to ``limit`` characters with an ellipsis (before escaping, so never inside
-    an HTML entity)."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _fitting(t: Translator, head: list[str], entries: list[str], tail: str) -> str:

@@ -165,6 +165,11 @@ class DeliberationRepository:
             existing.value, existing.voted_at = value, now
         await self._session.flush()
 
+    async def vote_of(self, resident: Resident, wish_id: int) -> int | None:
+        """The resident's vote on a wish, if they gave one."""
+        query = select(Vote.value).where(Vote.wish_id == wish_id, Vote.resident_id == resident.id)
+        return (await self._session.scalars(query)).one_or_none()
+
     async def votes(self, resident: Resident) -> list[tuple[Vote, SharedWish]]:
         """The resident's votes with the wishes they weighed, oldest first."""
         query = (

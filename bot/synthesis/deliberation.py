@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from bot.content import Content
+from bot.dialogs.text import shorten
 from bot.i18n import Translator
 from bot.storage import Database
 from bot.storage.deliberation import APPROVED
@@ -62,7 +63,7 @@ async def deliberation(database: Database) -> Deliberation:
 
 
 def _quote(text: str) -> str:
-    return f"« {text if len(text) <= QUOTED else text[: QUOTED - 1].rstrip() + '…'} »"
+    return f"« {shorten(text, QUOTED)} »"
 
 
 def _share(t: Translator, part: int, counts: Counts) -> str:

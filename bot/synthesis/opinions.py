@@ -45,15 +45,15 @@ import math
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse  # type: ignore[import-untyped]
-from sklearn import config_context  # type: ignore[import-untyped]
-from sklearn.cluster import KMeans  # type: ignore[import-untyped]
-from sklearn.metrics import silhouette_score  # type: ignore[import-untyped]
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+if TYPE_CHECKING:
+    # scipy and scikit-learn are imported by the analysis only, so that the bot (which routes
+    # wishes with next_wish) and every command start without them.
+    from scipy import sparse  # type: ignore[import-untyped]
 
 from bot.synthesis.export import SMALL_GROUP
 
@@ -207,6 +207,8 @@ def analyse(
     A participant voting twice on one wish counts with their last vote. Only votes on wishes
     the moderators approved should be given. Deterministic for given votes and seed.
     """
+    from scipy import sparse
+
     participant, wish, value = _collect(votes)
     if participant.size == 0:
         return Opinions({}, 0, min_votes, {}, (0.0, 0.0), {}, (), None, (), shown=False)
@@ -374,11 +376,17 @@ def _pca(matrix: sparse.csr_matrix, seed: int) -> tuple[FloatArray, FloatArray]:
 
 def _cluster(positions: FloatArray, seed: int) -> tuple[IntArray, float | None]:
     """Group labels (0 for the largest group) by k-means with k chosen by the silhouette."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
     with threadpool_limits(limits=THREADS, user_api="openmp"):
         return _cluster_in(positions, seed)
 
 
 def _cluster_in(positions: FloatArray, seed: int) -> tuple[IntArray, float | None]:
+    from sklearn import config_context  # type: ignore[import-untyped]
+    from sklearn.cluster import KMeans  # type: ignore[import-untyped]
+    from sklearn.metrics import silhouette_score  # type: ignore[import-untyped]
+
     count = len(positions)
     distinct = len(np.unique(positions, axis=0))
     top = min(MAX_GROUPS, 2 + count // 12, distinct, count - 1)

@@ -11,7 +11,7 @@ figure can point at a handful of people.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -141,14 +141,14 @@ async def compute(
     size = len(everyone.respondents)
     reader = Reader(I18n("fr")("fr"), content, places)
     groups = {b.id: _keys(b, reader, by[b.id]) for _, b in declared}
+    populations = {b.id: b.population(places) for _, b in declared if b.population is not None}
     represented = {
-        b.id: representativeness(
-            {key: len(by[b.id][key].respondents) for key in groups[b.id]},
-            b.population(places),
-            unknown=[key for key in groups[b.id] if key not in b.population(places)],
+        split: representativeness(
+            {key: len(by[split][key].respondents) for key in groups[split]},
+            population,
+            unknown=[key for key in groups[split] if key not in population],
         )
-        for _, b in declared
-        if b.population is not None
+        for split, population in populations.items()
     }
     overall = aggregate_counts(candidates, everyone.ballots) if size >= SMALL_GROUP else None
     return Stats(
@@ -162,7 +162,7 @@ async def compute(
         ),
         declared={b.id: _breakdowns(by[b.id], groups[b.id], candidates) for _, b in declared},
         represented=represented,
-        weighted=_weighted(candidates, declared, by, places) if overall is not None else None,
+        weighted=_weighted(candidates, by, populations) if overall is not None else None,
         deliberation=await deliberation.deliberation(database),
     )
 
@@ -174,16 +174,12 @@ def _keys(breakdown: Declared, reader: Reader, seen: dict[str, _Group]) -> list[
 
 
 def _weighted(
-    candidates: tuple[str, ...],
-    declared: list[tuple[Question, Declared]],
-    by: dict[str, dict[str, _Group]],
-    places: Places,
+    candidates: tuple[str, ...], by: dict[str, dict[str, _Group]], populations: dict[str, Mapping[str, float]]
 ) -> Weighted | None:
-    breakdown = next((b for _, b in declared if b.id == WEIGHTED_BY and b.population), None)
-    if breakdown is None or breakdown.population is None:
+    population = populations.get(WEIGHTED_BY)
+    if population is None:
         return None
-    groups = by[breakdown.id]
-    population = breakdown.population(places)
+    groups = by[WEIGHTED_BY]
     weighting = post_stratification(
         {key: len(group.respondents) for key, group in groups.items()},
         population,
