@@ -223,3 +223,33 @@ async def test_voting_in_the_middle_of_an_answer_resumes_it(
     await resident.tap_in_place(t._("👍 D’accord"))
     back = await resident.tap(t._("Arrêter"))
     assert (back.text or "") in asked, "the answer in progress resumes where it was"
+
+
+async def test_anything_typed_on_a_card_is_answered_and_loses_nothing(
+    sandbox: BotApiSandbox, fabrique: Fabrique
+) -> None:
+    await resident_who_shares(sandbox, 5701, "Une métropole où les écoles ont des cours ombragées.")
+    staff = Phone(sandbox, STAFF, "fr")
+    await staff.send("/moderate")
+    await staff.tap(t._("✅ Publier"))
+    voter = await resident_who_shares(sandbox, 5702, "Une métropole où le port respire.", share=False)
+    await voter.send("/avis")
+    for typed in ("👍", "\u202e\u0000 d’accord ‮", "1"):
+        reply = await voter.send(typed)
+        assert t._("Touchez un bouton pour donner votre avis, ou « Arrêter ».") in (reply.text or "")
+        assert "ombragées" in (reply.text or ""), "the same card, shown again"
+    sticker = await voter.send_other(
+        sticker={
+            "file_id": "x",
+            "file_unique_id": "x",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+            "type": "regular",
+        }
+    )
+    assert t._("Touchez un bouton pour donner votre avis, ou « Arrêter ».") in (sticker.text or "")
+    assert await votes(fabrique) == []
+    await voter.tap_in_place(t._("👍 D’accord"))
+    assert [value for _, _, value in await votes(fabrique)] == [1]
