@@ -19,6 +19,7 @@ from babel.support import NullTranslations, Translations
 
 from bot.clock import PARIS
 from bot.config import LANGUAGES
+from bot.typography import typography
 
 SOURCE_LANGUAGE = "fr"
 DOMAINS = ("messages", "content")
@@ -36,7 +37,8 @@ def N_(message: str) -> str:
 
 
 class Translator:
-    """Everything a resident reads, in one language."""
+    """Everything a resident reads, in one language, with its typography (French non-breaking
+    spaces), applied to the bot's own texts before anything a resident wrote is filled in."""
 
     def __init__(
         self, language: str, messages: gettext.NullTranslations, content: gettext.NullTranslations
@@ -44,19 +46,21 @@ class Translator:
         self.language = language
         self._messages = messages
         self._content = content
+        self._typography = typography(language)
 
     def _(self, message: str, /, **values: Any) -> str:
         """Translate a message of the bot and fill its ``{placeholders}``."""
-        text = self._messages.gettext(message)
+        text = self._typography(self._messages.gettext(message))
         return text.format(**values) if values else text
 
     def ngettext(self, singular: str, plural: str, n: int, /, **values: Any) -> str:
         """Translate a message whose form depends on ``n`` (also available as ``{n}``)."""
-        return self._messages.ngettext(singular, plural, n).format(n=self.number(n), **values)
+        text = self._typography(self._messages.ngettext(singular, plural, n))
+        return text.format(n=self.number(n), **values)
 
     def content(self, text: str) -> str:
         """Translate a text of the consultation content."""
-        return self._content.gettext(text)
+        return self._typography(self._content.gettext(text))
 
     def number(self, n: float) -> str:
         return format_decimal(n, locale=self.language)

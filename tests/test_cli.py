@@ -26,6 +26,7 @@ from bot.sandbox import BotApiSandbox
 from bot.sandbox.errors import ApiError
 from bot.storage import Answer, Database
 from bot.storage.database import alembic_config
+from bot.typography import french
 from tests.conftest import POSTGRES, TOKEN, postgres_database
 from tests.dialogs.test_resident_dialog import accept
 from tests.journey import WISH
@@ -466,7 +467,7 @@ async def test_a_resident_continues_at_the_same_step_after_the_bot_is_killed(
         assert len(resident.messages) - before <= 2
         await resident.send("2 1 3 4 5")
         await resident.tap(t._("✅ Je confirme"))
-        assert "Merci !" in resident.text
+        assert french("Merci !") in resident.text
         second.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(second.wait(), timeout=30) == 0, "SIGTERM stops the bot cleanly"
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from bot.application import Fabrique
+from bot.typography import french
 from tests.dialogs.test_resident_dialog import accept, answers
 from tests.phone import Phone
 from tests.words import words
@@ -36,7 +37,7 @@ async def resident(phone: Callable[..., Phone]) -> Phone:
 
 async def test_text_at_the_paradox_step_points_to_the_button(resident: Phone) -> None:
     reply = await resident.send("bonjour")
-    assert "Touchez « Répondre ▶ » pour commencer" in (reply.text or "")
+    assert french("Touchez « Répondre ▶ » pour commencer") in (reply.text or "")
     assert t._("Répondre ▶") in resident.buttons(reply)
 
 
@@ -47,7 +48,7 @@ async def test_wrong_persona_number_is_explained_and_a_right_one_is_taken(reside
     assert "Malika" in resident.buttons(reply)
     await resident.send_other(**STICKER)
     reply = await resident.send("2")
-    assert "✓ Habitant choisi : Laurence" in (reply.text or "")
+    assert french("✓ Habitant choisi : Laurence") in (reply.text or "")
 
 
 async def test_persona_pages_and_details(resident: Phone) -> None:
@@ -59,7 +60,7 @@ async def test_persona_pages_and_details(resident: Phone) -> None:
     await resident.tap_in_place(t._("ℹ️ {name}", name="Yanis"), on=listing)
     assert "Lycéen" in (listing.text or "")
     chosen = await resident.tap(t._("Je choisis {name}", name="Yanis"))
-    assert "✓ Habitant choisi : Yanis" in (chosen.text or "")
+    assert french("✓ Habitant choisi : Yanis") in (chosen.text or "")
 
 
 async def test_the_wish_must_be_text_of_a_reasonable_length(resident: Phone, bot: Fabrique) -> None:
@@ -101,8 +102,8 @@ async def test_an_invalid_typed_ranking_is_explained(resident: Phone, typed: str
     await resident.send("Une métropole qui ose, avec des locaux pour chaque jeune entreprise.")
     await resident.tap_in_place(t.content("Ouverture"))
     reply = await resident.send(typed)
-    assert explanation in (reply.text or "")
-    assert "Exemple : « 3 1 5 2 4 »" in (reply.text or "")
+    assert french(explanation) in (reply.text or "")
+    assert french("Exemple : « 3 1 5 2 4 »") in (reply.text or "")
     assert "1. Ouverture" in (reply.text or ""), "the ranking so far is kept"
 
 
@@ -128,8 +129,8 @@ async def test_changing_a_step_from_the_summary_comes_back_to_it(resident: Phone
     await resident.send("12345")
     await resident.tap(t._("✏️ Habitant"))
     summary = await resident.tap("Laurence")
-    assert "<b>Habitant :</b> Laurence" not in (summary.text or "")
-    assert "Habitant : Laurence" in (summary.text or "")
+    assert french("<b>Habitant :</b> Laurence") not in (summary.text or "")
+    assert french("Habitant : Laurence") in (summary.text or "")
     await resident.tap(t._("✏️ Métropole idéale"))
     await resident.tap(t._("Garder ma réponse"))
     await resident.tap(t._("✏️ Valeurs"))

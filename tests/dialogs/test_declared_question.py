@@ -18,6 +18,7 @@ from bot.i18n import I18n
 from bot.runtime import polling
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer
+from bot.typography import french
 from tests.conftest import FixedClock
 from tests.journey import KEEP_IT, Tap, answer, describe
 from tests.phone import Phone
@@ -58,12 +59,12 @@ async def test_a_declared_question_is_asked_summarised_stored_and_listed(
     await resident.tap(t._("J’accepte"))
     await answer(resident, t, {"transport": Tap("À vélo")}, questions=FLOW, confirm=False)
     summary = resident.text
-    assert "Déplacements : À vélo" in summary
+    assert french("Déplacements : À vélo") in summary
     assert "✏️ Déplacements" in resident.buttons()
     await resident.tap("✏️ Déplacements")
     assert "Question 3 sur 4." in resident.text
     await resident.send("3")
-    assert "Déplacements : À pied" in resident.text, "back to the summary"
+    assert french("Déplacements : À pied") in resident.text, "back to the summary"
     await resident.tap(t._("✅ Je confirme"))
     await resident.tap(t._(KEEP_IT))
     await resident.tap(t._("Non merci"))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.application import Fabrique
 from bot.i18n import Translator
 from bot.storage import Answer, Resident
+from bot.typography import french
 from tests.journey import KEEP_IT, WISH, describe
 from tests.phone import Phone
 from tests.words import words
@@ -51,7 +52,7 @@ async def test_a_resident_answers_two_paradoxes_in_french(phone: Callable[..., P
     await accept(resident, t)
     assert t.content("Une métropole riche de ses habitants mais fragilisée par la pauvreté") in resident.text
     await first_answer(resident, t)
-    assert "Merci ! Votre réponse au paradoxe" in resident.text
+    assert french("Merci ! Votre réponse au paradoxe") in resident.text
     assert "Votre souhait peut-il être montré" in resident.text
     await resident.tap(t._(KEEP_IT))
     assert "Souhaitez-vous recevoir les annonces" in resident.text

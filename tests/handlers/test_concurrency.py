@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
+from bot.typography import french
 from tests.dialogs.test_resident_dialog import accept
 from tests.phone import Phone
 from tests.words import words
@@ -42,7 +43,7 @@ async def test_one_residents_messages_are_handled_in_the_order_sent(
     await sandbox.wait_for(lambda: len(resident.messages) >= before + len(typed), timeout=30)
     replies = [m.text or "" for m in resident.messages[before:]]
     assert "tapez son numéro, de 1 à 12" in replies[0]
-    assert "✓ Habitant choisi : Laurence" in replies[1]
+    assert french("✓ Habitant choisi : Laurence") in replies[1]
     assert "✓ Merci, c’est noté." in replies[2]
     assert "Voici votre réponse." in replies[3]
     assert "Laurence" in replies[3]

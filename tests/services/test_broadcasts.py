@@ -111,7 +111,7 @@ async def test_a_broadcast_reaches_every_subscriber_once_in_their_language(
 
     await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
     report = await finished(sandbox)
-    assert "Distribuées : 8" in report
+    assert t._("Distribuées : {n}", n=8) in report
     assert received(sandbox, french + english) == 8
     for ids, preview in ((french, previews[0]), (english, previews[1])):
         for resident in ids:
@@ -153,8 +153,8 @@ async def test_blocked_residents_are_unsubscribed_and_reported(
     controls = await compose(staff, "Merci pour vos 198 pistes de projets !", None)
     await staff.tap_in_place(t._("✅ Envoyer maintenant"), on=controls)
     report = await finished(sandbox)
-    assert "Distribuées : 3" in report
-    assert "Ont bloqué le robot (désabonnés) : 1" in report
+    assert t._("Distribuées : {n}", n=3) in report
+    assert t._("Ont bloqué le robot (désabonnés) : {n}", n=1) in report
     async with bot.database.session() as session:
         blocked = await session.scalar(select(Resident).where(Resident.telegram_id == ids[1]))
     assert blocked is not None

@@ -12,6 +12,7 @@ from sqlalchemy import select, text
 from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
 from bot.storage import Answer, DialogState, Resident
+from bot.typography import french
 from tests.dialogs.test_resident_dialog import accept, first_answer
 from tests.journey import KEEP_IT, WISH
 from tests.phone import Phone
@@ -34,7 +35,7 @@ async def test_mydata_sends_a_summary_and_everything_as_json(
         lambda: any("document" in m.content for m in resident.messages[before:]), timeout=10
     )
     summary = next(m for m in resident.messages[before:] if m.text)
-    assert "Annonces : oui." in (summary.text or "")
+    assert french("Annonces : oui.") in (summary.text or "")
     assert WISH in (summary.text or "")
     document = next(m for m in resident.messages[before:] if "document" in m.content)
     data = json.loads(sandbox.file(document.content["document"]["file_id"]).content)

@@ -13,6 +13,7 @@ from bot.content import CONTENT_DIR
 from bot.personas import CATALOGUE
 from bot.storage import Database
 from bot.themes.codebook import SHIPPED
+from bot.typography import french
 from tests.test_cli import cli, environment, one_line
 from tests.themes.conftest import Wish, write
 
@@ -71,7 +72,7 @@ async def test_themes_prints_a_summary_writes_a_row_per_wish_and_respects_correc
     assert [r["theme"] for i, r in enumerate(rows_again) if i != 4] == [
         r["theme"] for i, r in enumerate(rows) if i != 4
     ]
-    assert "Corrections de l’équipe appliquées : 1." in again.stdout
+    assert french("Corrections de l’équipe appliquées : 1.") in again.stdout
 
 
 async def test_a_broken_codebook_is_one_line_naming_file_and_field(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from bot.sandbox import BotApiSandbox
 from bot.storage import Database
+from bot.typography import french
 from tests.conftest import TOKEN, postgres_database
 from tests.dialogs.test_resident_dialog import accept, first_answer
 from tests.phone import Phone
@@ -94,7 +95,7 @@ async def test_two_processes_share_the_updates_and_the_broadcast(
                     await accept(resident, t)
                 await asyncio.gather(*(first_answer(resident, t) for resident in residents))
                 for resident in residents:
-                    assert "Merci ! Votre réponse" in resident.text
+                    assert french("Merci ! Votre réponse") in resident.text
 
                 staff = Phone(sandbox, STAFF, "fr")
                 controls = await compose(staff, "Deux processus, une seule annonce.", None)
