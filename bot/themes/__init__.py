@@ -17,6 +17,9 @@ The API, for the report, the workbook and the statistics:
 - :class:`ThemeReader` reads wishes against a codebook (``assign`` for many texts at once);
 - :func:`bot.themes.tables.tables` renders :class:`Themes` as tables;
   :func:`bot.themes.answers.rows` as one row per wish.
+- :func:`bot.themes.synthesis.compute_themes` gives the report, the workbook and the package
+  their themes when asked for (the vectors kept in ``DATA_DIR``), or why they are left out;
+  :func:`bot.themes.synthesis.chat_themes` does so for the chat, never reading many wishes.
 
 Importing this package needs no extra; reading wishes does (:func:`require_extra`).
 """
