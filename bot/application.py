@@ -30,6 +30,7 @@ from bot.services.consultation import ConsultationService
 from bot.services.lines import Lines
 from bot.services.moderation import Moderation
 from bot.services.pacing import Pacer
+from bot.services.reminders import Reminders, Timing
 from bot.services.retention import Retention
 from bot.services.staff import StaffService
 from bot.storage import Database
@@ -97,6 +98,9 @@ def build(
         .post_shutdown(lambda _app: database.close())
         .build()
     )
+    after = timedelta(hours=settings.reminder_after_hours) if settings.reminder_after_hours else None
+    timing = Timing(after, settings.reminder_from_hour, settings.reminder_until_hour)
+    reminders = Reminders(content, i18n, clock, questions, timing)
     engine = BroadcastEngine(
         database,
         i18n,
@@ -107,12 +111,16 @@ def build(
         lease=settings.broadcast_lease_seconds,
         window=settings.broadcast_window,
         metrics=metrics,
+        reminders=reminders,
     )
     retention = Retention(database, clock, settings.retention_until)
-    consultation = ConsultationService(database, content, i18n, clock, questions)
+    recount = timedelta(seconds=settings.results_recount_seconds)
+    consultation = ConsultationService(
+        database, content, i18n, clock, questions, reminders=reminders, recount=recount
+    )
     residents = ResidentHandlers(consultation, i18n, metrics, flood)
     staff_service = StaffService(database, content, i18n, clock, engine, settings.staff_ids)
-    synthesis = SynthesisService(settings.database, content, i18n, clock)
+    synthesis = SynthesisService(settings.database, content, i18n, clock, settings)
     moderation = Moderation(database, content, i18n, clock)
     staff = StaffHandlers(staff_service, consultation, synthesis, moderation, i18n)
     handling = Handling(application, database, clock, flood, metrics, residents.apology)

@@ -10,9 +10,9 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO, TextIO, TypeVar, overload
+from typing import TYPE_CHECKING, BinaryIO, TextIO, TypeVar, overload
 
 from pythonjsonlogger.json import JsonFormatter
 from tqdm import tqdm
@@ -31,6 +31,21 @@ from bot.synthesis.charts import charts
 from bot.synthesis.export import FORMATS, NAMES_LANGUAGE, Exporter, ExportFilter, collecting_seldom, format_of
 from bot.synthesis.report import build_report
 from bot.synthesis.stats import as_text, compute, tables
+from bot.synthesis.votes_export import VoteExporter
+from bot.themes.model import require_extra
+from bot.themes.reading import THRESHOLD
+from bot.themes.summary import Themes
+from bot.themes.synthesis import (
+    CACHE_NAME,
+    CORRECTIONS_NAME,
+    ThemeRequest,
+    Unthemed,
+    compute_themes,
+    theme_request,
+)
+
+if TYPE_CHECKING:
+    from bot.synthesis.package import Build
 
 T = TypeVar("T")
 LISTEN_ERRORS = (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL)
@@ -160,23 +175,35 @@ def _export(args: argparse.Namespace) -> None:
     fmt = args.format or format_of(args.path) or (None if Path(args.path).suffix else "csv")
     if fmt is None:
         raise OperatorError(f"{args.path}: name the file .xlsx (workbook), .csv or .jsonl, or give --format")
-    content = load_content(load_settings().content_dir)
+    if args.themes and fmt != "xlsx":
+        raise OperatorError(
+            "--themes: only the workbook (.xlsx) has the themes' columns; for the themes of each "
+            "wish as CSV, run `fabrique-bot themes --output themes.csv`"
+        )
+    settings = load_settings()
+    content = load_content(settings.content_dir)
     if args.paradox and content.paradox(args.paradox) is None:
         known = ", ".join(p.id for p in content.paradoxes)
         raise OperatorError(f"--paradox {args.paradox}: no such paradox (known: {known})")
     where = ExportFilter(args.since, args.until, args.paradox)
+    if args.table == "votes":
+        _export_votes(args, fmt, where)
+        return
+    request = _theme_request(args, settings) if args.themes else None
 
     async def work(database: Database, content: Content) -> int:
         exporter = Exporter(database, content)
         total = await exporter.count(where)
-        # Files are created once the database is known to be there.
+        # Files are created once the database is known to be there (and the themes computed).
+        themes = await compute_themes(database, content, request, where) if request else None
         with tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar, collecting_seldom():
             if fmt == "xlsx":
                 from bot.synthesis.workbook import write_workbook  # xlsxwriter: only for a workbook
 
                 with _create(args.path, None) as binary:
                     t = I18n("fr")(args.language or "fr")
-                    return await write_workbook(binary, exporter, where, t, datetime.now(PARIS), bar.update)
+                    now = datetime.now(PARIS)
+                    return await write_workbook(binary, exporter, where, t, now, bar.update, themes)
             with _create(args.path, "utf-8-sig" if fmt == "csv" else "utf-8") as out:
                 language = args.language or NAMES_LANGUAGE
                 return await exporter.write(
@@ -185,6 +212,32 @@ def _export(args: argparse.Namespace) -> None:
 
     count = _with_database(work)
     print(f"ok: {count} answers written to {args.path}")
+
+
+def _export_votes(args: argparse.Namespace, fmt: str, where: ExportFilter) -> None:
+    """``export --table votes``: one row per vote, CSV or JSON lines (the workbook has them in its
+    « Votes » sheet)."""
+    if fmt not in ("csv", "jsonl"):
+        raise OperatorError(
+            f"{args.path}: the workbook holds the votes already (its « Votes » sheet): export it "
+            "without --table, or name the file .csv or .jsonl"
+        )
+
+    async def work(database: Database, _content: Content) -> int:
+        votes = VoteExporter(database)
+        total = await votes.count(where)
+        with (
+            tqdm(total=total, unit=" votes", disable=None, file=sys.stderr) as bar,
+            collecting_seldom(),
+            _create(args.path, "utf-8-sig" if fmt == "csv" else "utf-8") as out,  # the database is there
+        ):
+            return await votes.write(
+                out, where, fmt="csv" if fmt == "csv" else "jsonl", delimiter=args.delimiter,
+                language=args.language or NAMES_LANGUAGE, progress=bar.update,
+            )  # fmt: skip
+
+    count = _with_database(work)
+    print(f"ok: {count} votes written to {args.path}")
 
 
 @contextmanager
@@ -261,9 +314,11 @@ def _stats(args: argparse.Namespace) -> None:
 
 def _report(args: argparse.Namespace) -> None:
     t = I18n(args.language)(args.language)
+    request = _theme_request(args, load_settings()) if args.themes else None
 
     async def work(database: Database, content: Content) -> str:
-        return (await build_report(database, content, t, datetime.now(PARIS))).html
+        themes = await compute_themes(database, content, request) if request else None
+        return (await build_report(database, content, t, datetime.now(PARIS), themes)).html
 
     html = _with_database(work)
     with _writable(args.path):
@@ -282,40 +337,32 @@ def _confidence(text: str) -> float:
     return value
 
 
-def _themes(args: argparse.Namespace) -> None:
-    # Imported here only: the model is an optional extra, and the other commands do not need it.
-    from bot.themes import (
-        CachedEmbedder,
-        E5Embedder,
-        Embedder,
-        Themes,
-        load_codebook,
-        load_corrections,
-        require_extra,
-        theme_answers,
+def _theme_request(args: argparse.Namespace, settings: Settings) -> ThemeRequest:
+    """The themes as the command's options ask for them; with ``--themes`` given, the extra must
+    be there (one line says how to install it)."""
+    if args.themes:
+        require_extra()
+    return theme_request(
+        settings,
+        codebook=Path(args.codebook) if args.codebook else None,
+        corrections=Path(args.corrections) if args.corrections else None,
+        threshold=args.threshold,
+        cache=Path(args.cache) if args.cache else None,
     )
+
+
+def _themes(args: argparse.Namespace) -> None:
     from bot.themes.answers import write as write_themes
     from bot.themes.tables import tables as theme_tables
 
-    settings = load_settings()
-    codebook = load_codebook(settings.content_dir, Path(args.codebook) if args.codebook else None)
-    corrections_file = Path(args.corrections or settings.data_dir / "themes-corrections.csv")
-    corrections = (
-        load_corrections(corrections_file, codebook)
-        if args.corrections or corrections_file.is_file()
-        else None
-    )
-    require_extra()
+    request = _theme_request(args, load_settings())
     t = I18n(args.language)(args.language)
-    cache = CachedEmbedder(E5Embedder(), Path(args.cache)) if args.cache else None
-    embedder: Embedder = cache or E5Embedder()
 
     async def work(database: Database, content: Content) -> tuple[Themes, str, int]:
         out = _create(args.output, "utf-8-sig") if args.output else None  # once the database is there
         try:
-            themes = await theme_answers(
-                database, content, codebook, corrections, embedder, threshold=args.threshold
-            )
+            themes = await compute_themes(database, content, request)
+            assert isinstance(themes, Themes)  # asked for, the extra there: computed
             written = write_themes(themes, out, args.delimiter) if out else 0
         finally:
             if out:
@@ -325,13 +372,36 @@ def _themes(args: argparse.Namespace) -> None:
 
     themes, text, written = _with_database(work)
     print(text)
-    if corrections is not None and themes.corrections_unused:
-        print(f"note: {themes.corrections_unused} corrections in {corrections_file} match no wish (changed?)")
-    if cache is not None:
-        with _writable(cache.path):
-            cache.save()
+    if request.corrections is not None and themes.corrections_unused:
+        unused = themes.corrections_unused
+        print(f"note: {unused} corrections in {request.corrections_file} match no wish (changed?)")
     if args.output:
         print(f"ok: {written} wishes written to {args.output}")
+
+
+def _package(args: argparse.Namespace) -> None:
+    from bot.synthesis.package import write_package
+
+    path = Path(args.path)
+    if path.suffix.lower() != ".zip":
+        raise OperatorError(f"{args.path}: the package is a zip file: name it .zip, e.g. synthesis.zip")
+    if path.is_dir():
+        raise OperatorError(
+            f"{path.absolute()} is a folder: name the zip to write in it, e.g. {path / 'synthesis.zip'}"
+        )
+    settings = load_settings()
+    request = _theme_request(args, settings) if args.themes is not False else None
+    t = I18n(args.language)(args.language)
+
+    async def work(database: Database, content: Content) -> Build:
+        with _writable(path), collecting_seldom():
+            return await write_package(path, database, content, settings, t, datetime.now(UTC), request)
+
+    build = _with_database(work)
+    themes = "themes computed" if isinstance(build.themes, Themes) else "themes not computed"
+    print(f"ok: {build.answers} answers packaged in {args.path} ({themes})")
+    if isinstance(build.themes, Unthemed):
+        print(f"note: {build.themes.line(I18n('en')('en'))}")
 
 
 def _sandbox(args: argparse.Namespace) -> None:
@@ -339,6 +409,35 @@ def _sandbox(args: argparse.Namespace) -> None:
 
     with _listening("change --port"):
         run_sandbox(args.host, args.port, args.token, limits=limits_from(args), latency=args.latency)
+
+
+def _theme_arguments(command: argparse.ArgumentParser, switch: str = "") -> None:
+    """The themes' options: the codebook, the corrections, the threshold and the vectors' file;
+    with ``switch``, ``--themes``/``--no-themes`` to ask for them (``switch`` is its help)."""
+    group = command.add_argument_group("themes of the wishes")
+    if switch:
+        group.add_argument("--themes", action=argparse.BooleanOptionalAction, default=None, help=switch)
+    group.add_argument(
+        "--codebook",
+        metavar="FILE",
+        help="the codebook (default: CONTENT_DIR/themes.yaml, or the shipped one)",
+    )
+    group.add_argument(
+        "--corrections",
+        metavar="FILE",
+        help=f"staff corrections: CSV of wish_key and theme (default: DATA_DIR/{CORRECTIONS_NAME} if any)",
+    )
+    group.add_argument(
+        "--threshold",
+        type=_confidence,
+        default=THRESHOLD,
+        help="confidence under which a wish is « à classer »",
+    )
+    group.add_argument(
+        "--cache",
+        metavar="FILE",
+        help=f"where the wishes' vectors are kept for the next runs (default: DATA_DIR/{CACHE_NAME})",
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -358,6 +457,13 @@ def parser() -> argparse.ArgumentParser:
     purge.set_defaults(func=_purge)
     export = commands.add_parser("export", help="export confirmed answers (workbook, CSV or JSON lines)")
     export.add_argument("path", help="the file to write: answers.xlsx (workbook), answers.csv, answers.jsonl")
+    export.add_argument(
+        "--table",
+        choices=["answers", "votes"],
+        default="answers",
+        help="what to export: the confirmed answers (default), or the votes on shared wishes, one row "
+        "each (CSV or JSON lines; the workbook has both)",
+    )
     export.add_argument("--since", type=_moment, help="from this date (Paris time, YYYY-MM-DD)")
     export.add_argument(
         "--until", type=lambda text: _moment(text, end=True), help="up to this date, included"
@@ -379,6 +485,9 @@ def parser() -> argparse.ArgumentParser:
         help="headers' language: the workbook's (and its sheets') is fr unless given; the CSV's are "
         "the English column names unless given (fr: the workbook's headers)",
     )
+    _theme_arguments(
+        export, switch="the workbook with each wish's themes (needs the themes extra; minutes the first time)"
+    )
     export.set_defaults(func=_export)
     stats = commands.add_parser("stats", help="print the consultation's figures")
     stats.add_argument("--charts", metavar="FOLDER", help="also write the charts (PNG) to this folder")
@@ -387,30 +496,13 @@ def parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write a one-page HTML report of the figures")
     report.add_argument("path", help="the file to write, e.g. report.html")
     report.add_argument("--language", choices=LANGUAGES, default="fr", help="language of the labels")
+    _theme_arguments(report, switch="also theme the wishes (needs the themes extra; minutes the first time)")
     report.set_defaults(func=_report)
     themes = commands.add_parser(
         "themes", help="theme the wishes with the codebook (needs the themes extra) and print a summary"
     )
     themes.add_argument("--output", metavar="FILE", help="also write one row per wish (CSV), e.g. themes.csv")
-    themes.add_argument(
-        "--codebook",
-        metavar="FILE",
-        help="the codebook (default: CONTENT_DIR/themes.yaml, or the shipped one)",
-    )
-    themes.add_argument(
-        "--corrections",
-        metavar="FILE",
-        help="staff corrections: CSV of wish_key and theme (default: DATA_DIR/themes-corrections.csv if any)",
-    )
-    themes.add_argument(
-        "--threshold",
-        type=_confidence,
-        default=0.4,
-        help="confidence under which a wish is « à classer »",
-    )
-    themes.add_argument(
-        "--cache", metavar="FILE", help="keep the wishes' vectors in this file for the next runs"
-    )
+    _theme_arguments(themes)
     themes.add_argument(
         "--delimiter",
         default=",",
@@ -419,7 +511,21 @@ def parser() -> argparse.ArgumentParser:
         help="CSV separator of --output: , (default), ; (French spreadsheets) or tab",
     )
     themes.add_argument("--language", choices=LANGUAGES, default="fr", help="language of the labels")
-    themes.set_defaults(func=_themes)
+    themes.set_defaults(func=_themes, themes=True)
+    package = commands.add_parser(
+        "package",
+        help="write the synthesis package: workbook, CSV, report, charts, themes' files and a manifest "
+        "of their SHA-256, in one zip",
+    )
+    package.add_argument("path", help="the zip to write, e.g. synthesis.zip")
+    package.add_argument(
+        "--language", choices=LANGUAGES, default="fr", help="language of the workbook and the report"
+    )
+    _theme_arguments(
+        package,
+        switch="with the themes of the wishes (the default when the themes extra is installed), or without",
+    )
+    package.set_defaults(func=_package)
     sandbox = commands.add_parser("sandbox", help="run the local Bot API server")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8081)

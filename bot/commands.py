@@ -10,6 +10,7 @@ RESIDENT_COMMANDS: tuple[tuple[str, str], ...] = (
     ("privacy", N_("vos données et vos droits")),
     ("avis", N_("donner votre avis sur les souhaits d’autres habitants")),
     ("partage", N_("choisir quels souhaits montrer aux autres habitants")),
+    ("resultats", N_("voir où vous vous situez dans les résultats")),
     ("profile", N_("votre commune et votre âge, à changer")),
     ("mydata", N_("recevoir tout ce qui est enregistré sur vous")),
     ("forget", N_("effacer vos données")),

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     flood_limit: int = Field(default=20, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
     flood_pause_seconds: float = Field(default=60.0, ge=0)
+    reminder_after_hours: float = Field(default=48.0, ge=0)
+    reminder_from_hour: int = Field(default=10, ge=0, le=23)
+    reminder_until_hour: int = Field(default=20, ge=1, le=24)
+    results_recount_seconds: float = Field(default=60.0, ge=0)
     webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?(/[^\s]*)?$")
     webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
     web_host: str = "127.0.0.1"
@@ -134,6 +138,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"SEND_RATE above {FREE_RATE_LIMIT:g}/s needs PAID_BROADCASTS=true (Telegram's free limit)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _reminder_hours_in_order(self) -> Settings:
+        if self.reminder_from_hour >= self.reminder_until_hour:
+            raise ValueError("REMINDER_FROM_HOUR must be before REMINDER_UNTIL_HOUR (hours in Paris, 0–24)")
         return self
 
     @property

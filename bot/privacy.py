@@ -6,7 +6,7 @@ from bot.content import Content
 from bot.dialogs.screen import h
 from bot.i18n import Translator
 
-NOTICE_VERSION = "2026-11-30.2"
+NOTICE_VERSION = "2026-12-01.1"
 """Change it whenever the notice's substance changes."""
 
 
@@ -26,6 +26,10 @@ def privacy_notice(t: Translator, content: Content) -> str:
             t._(
                 "<b>Pourquoi :</b> nourrir la synthèse des ateliers du projet métropolitain. "
                 "Les réponses sont analysées sans votre nom ni votre identifiant Telegram."
+            ),
+            t._(
+                "<b>Un seul rappel :</b> si vous laissez une réponse en cours, je vous le "
+                "rappelle une fois, en journée ; « Ne plus me relancer » ou /stop l’évitent."
             ),
             t._(
                 "<b>Combien de temps :</b> jusqu’à la fin de la consultation ; ensuite, vos "

@@ -1,5 +1,7 @@
 """SIGKILL at random moments while 30 residents answer: every input is answered, none twice
 beyond one duplicate per resident per crash, and the export holds exactly the confirmed answers.
+SIGKILL with a voting card on a resident's screen: its buttons and /avis still work, each vote is
+stored once.
 
 The bot runs as ``fabrique-bot run``, a real process, in polling and in webhook mode, on SQLite
 and on PostgreSQL. Kills land when the residents' inputs reach thresholds drawn from a seeded
@@ -28,7 +30,9 @@ from bot.sandbox import BotApiSandbox
 from bot.sandbox.models import Message
 from bot.storage import Database, Repositories
 from tests.conftest import TOKEN, postgres_database
+from tests.dialogs.test_deliberation import STAFF, resident_who_shares
 from tests.journey import KEEP_IT, NOT_SAID, WISH
+from tests.phone import Phone
 from tests.test_cli import cli, environment, sqlite_url
 from tests.web.test_server import SECRET, free_port
 from tests.words import words
@@ -211,3 +215,110 @@ async def test_sigkill_at_random_moments_loses_no_input_and_doubles_none_beyond_
         assert control <= len(messages) <= control + KILLS, (
             f"resident {resident}: {len(messages)} messages for {control} inputs and {KILLS} crashes"
         )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_crash_with_a_voting_card_on_screen_loses_no_vote_and_doubles_none(
+    backend: str, telegram: tuple[BotApiSandbox, str], tmp_path: Path
+) -> None:
+    """The bot is killed with a voting card on a resident's screen, then as a vote on it is
+    changed, then after the next card is dealt: the card's buttons and /avis work after each
+    restart, each vote is stored once with the last opinion given, and the resident gets no
+    more than one duplicate message per crash."""
+    sandbox, api = telegram
+    wishes = {
+        7101: "Une métropole où la mer est propre partout.",
+        7102: "Des trains à l’heure de Martigues à Aix.",
+    }
+    async with database_for(backend, tmp_path) as where:
+        variables = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, "STAFF_IDS": str(STAFF), **where}
+        url = where.get("DATABASE_URL") or sqlite_url(tmp_path / "data" / "fabrique.sqlite3")
+        kills = 0
+
+        async def start() -> asyncio.subprocess.Process:
+            since = len(sandbox.api_calls)
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
+                stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            await serving(sandbox, since)
+            return process
+
+        async def crash(process: asyncio.subprocess.Process) -> asyncio.subprocess.Process:
+            """Kill the bot and start it again; return once it has handled what it found waiting
+            and made the calls it had not made (a reply sent again is the crash's duplicate)."""
+            nonlocal kills
+            process.send_signal(signal.SIGKILL)
+            await process.wait()
+            kills += 1
+            process = await start()
+            database = Database(url)
+            try:
+                async with asyncio.timeout(STEP_TIMEOUT):
+                    while True:
+                        async with database.session() as session:
+                            repos = Repositories(session)
+                            if (await repos.inbox.count())[0] == 0 and await repos.outbox.count() == 0:
+                                return process
+                        await asyncio.sleep(0.05)
+            finally:
+                await database.close()
+
+        process = await start()
+        try:
+            for author, wish in wishes.items():
+                await resident_who_shares(sandbox, author, wish)
+            voter = await resident_who_shares(sandbox, 7103, "Une métropole sans bouchons.", share=False)
+            staff = Phone(sandbox, STAFF, "fr")
+            await staff.send("/moderate")
+            await staff.tap(t._("✅ Publier"))
+            await staff.tap(t._("✅ Publier"))
+            before = len(voter.messages)
+
+            shown = await voter.send("/avis")
+            first = next(wish for wish in wishes.values() if wish in (shown.text or ""))
+            process = await crash(process)  # the card on the screen
+            card = await voter.tap_in_place(t._("👍 D’accord"))  # on the card, or its duplicate if resent
+            assert first in (card.text or "")
+            assert "✓ " + t._("👍 D’accord") in voter.buttons(card), "the card's buttons work after a restart"
+
+            button = card.find_button(t._("👎 Pas d’accord"))
+            assert button is not None
+            query = await sandbox.press(voter.user_id, card.message_id, button["callback_data"])
+            process = await crash(process)  # as the vote is changed: handled before the kill, or after
+            await sandbox.wait_for(
+                lambda: "✓ " + t._("👎 Pas d’accord") in voter.buttons(card), timeout=STEP_TIMEOUT
+            )
+            await sandbox.wait_for(lambda: sandbox.callback_answer(query) is not None, timeout=STEP_TIMEOUT)
+
+            dealt = await voter.tap_in_place(t._("Suivant ▶"))  # the next card, on the same message
+            second = next(wish for wish in wishes.values() if wish in (dealt.text or ""))
+            assert second != first
+            process = await crash(process)  # the next card on the screen
+            again = await voter.send("/avis")
+            assert second in (again.text or ""), "/avis after a restart shows the same card"
+            await voter.tap_in_place(t._("🤷 Je ne sais pas"))
+            new = len(voter.messages) - before
+            assert 2 <= new <= 2 + kills, f"{new} messages for two /avis and {kills} crashes"
+
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+        database = Database(url)
+        try:
+            async with database.session() as session:
+                repos = Repositories(session)
+                resident = await repos.residents.by_telegram_id(7103)
+                assert resident is not None
+                votes = [(wish.text, vote.value) for vote, wish in await repos.deliberation.votes(resident)]
+                waiting, _ = await repos.inbox.count()
+                unsent = await repos.outbox.count()
+        finally:
+            await database.close()
+    assert kills == 3
+    assert votes == [(first, -1), (second, 0)], "each vote once, with the last opinion given"
+    assert (waiting, unsent) == (0, 0), "nothing is left to handle or to send"

@@ -9,6 +9,7 @@ catalogs (see ``bot.i18n``).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -84,6 +85,15 @@ class Consultation(_Item):
     name: Text
     organiser: Text
     contact_email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
+    ends: dt.date | None = None
+    """The consultation's last day (Paris time), if it is set: nobody is reminded after it."""
+
+    @property
+    def over_at(self) -> dt.datetime | None:
+        """The first moment after the consultation: midnight in Paris after its last day."""
+        if self.ends is None:
+            return None
+        return dt.datetime.combine(self.ends + dt.timedelta(days=1), dt.time(), tzinfo=PARIS)
 
 
 ItemT = TypeVar("ItemT", bound=BaseModel)
@@ -194,20 +204,44 @@ def _read(path: Path, model: type[ModelT]) -> ModelT:
         raise ContentError(f"{path}: {_location(loc)}: {message}") from None
 
 
+def content_files(directory: Path | None = None) -> dict[str, Path]:
+    """The files :func:`load_content` reads (``CONTENT_DIR``'s, or those shipped with the bot),
+    by their name in a ``CONTENT_DIR``; ``sources.yaml`` only when there is one."""
+    folder = directory or CONTENT_DIR
+    files = {
+        name: folder / name for name in ("consultation.yaml", "paradoxes.yaml", "values.yaml", "stages.yaml")
+    }
+    files["personas.yaml"] = folder / "personas.yaml" if directory else CATALOGUE
+    if (folder / "sources.yaml").is_file():
+        files["sources.yaml"] = folder / "sources.yaml"
+    return files
+
+
+def content_version(directory: Path | None = None) -> tuple[str, dict[str, str]]:
+    """The content's version, and each of its files' SHA-256 by name. The content keeps no
+    version number: its version is the SHA-256 of what ``sha256sum`` prints for its files in
+    the order of their names (« <sha256>  <name> » lines), so that any change shows."""
+    digests = {
+        name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for name, path in sorted(content_files(directory).items())
+    }
+    listing = "".join(f"{digest}  {name}\n" for name, digest in digests.items())
+    return hashlib.sha256(listing.encode("utf-8")).hexdigest(), digests
+
+
 def load_content(directory: Path | None = None) -> Content:
     """Load and validate the content files (``CONTENT_DIR``, or those shipped with the bot).
 
     ``sources.yaml`` is optional: without it, sources are shown by their code.
     """
-    folder = directory or CONTENT_DIR
-    personas = folder / "personas.yaml" if directory else CATALOGUE
-    sources = folder / "sources.yaml"
-    labels = _read(sources, _SourceFile).sources if sources.is_file() else None
+    files = content_files(directory)
+    sources = files.get("sources.yaml")
+    labels = _read(sources, _SourceFile).sources if sources is not None else None
     return Content(
-        consultation=_read(folder / "consultation.yaml", Consultation),
-        paradoxes=tuple(_read(folder / "paradoxes.yaml", _ParadoxFile).paradoxes),
-        values=tuple(_read(folder / "values.yaml", _ValueFile).values),
-        stages=tuple(_read(folder / "stages.yaml", _StageFile).stages),
-        personas=tuple(_read(personas, _PersonaFile).personas),
+        consultation=_read(files["consultation.yaml"], Consultation),
+        paradoxes=tuple(_read(files["paradoxes.yaml"], _ParadoxFile).paradoxes),
+        values=tuple(_read(files["values.yaml"], _ValueFile).values),
+        stages=tuple(_read(files["stages.yaml"], _StageFile).stages),
+        personas=tuple(_read(files["personas.yaml"], _PersonaFile).personas),
         sources=tuple((labels or {}).items()),
     )

@@ -175,3 +175,4 @@ class ResidentDialog:
         state.view = None
         state.return_to = None
         state.resume = None
+        state.reminder_id = None  # a new answer may be reminded once

@@ -69,6 +69,7 @@ class ResidentHandlers:
             "profile": service.profile,
             "avis": service.avis,
             "partage": service.partage,
+            "resultats": service.results,
             "mydata": service.my_data,
             "forget": service.forget,
             "cancel": service.cancel,

@@ -3,6 +3,9 @@
 The engine works only from the ``deliveries`` table. A process can be killed at any moment:
 claimed deliveries go back to pending when its lease expires, and the one delivery that was
 in flight is sent again (the only message per crash whose outcome could not be known).
+Reminders of unfinished answers (:mod:`bot.services.reminders`) are deliveries too, sent the
+same way when no announcement is under way: they come last, after residents' replies and
+announcements.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, Protocol
@@ -23,6 +27,7 @@ from bot.dialogs.screen import Button, Entity, Screen, h
 from bot.i18n import I18n, Translator
 from bot.metrics import Metrics
 from bot.services.pacing import Pacer
+from bot.services.reminders import Reminders
 from bot.storage import Database
 from bot.storage.broadcasts import (
     BLOCKED,
@@ -119,6 +124,7 @@ class BroadcastEngine:
         progress_every: float = 3.0,
         idle_wait: float = 1.0,
         metrics: Metrics | None = None,
+        reminders: Reminders | None = None,
     ) -> None:
         self.database = database
         self.i18n = i18n
@@ -131,10 +137,13 @@ class BroadcastEngine:
         self.progress_every = progress_every
         self.idle_wait = idle_wait
         self.metrics = metrics or Metrics()
+        self.reminders = reminders
         self.sender = f"sender-{uuid.uuid4().hex[:12]}"
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._last_progress: dict[int, float] = {}
+        self._bookkeeping = asyncio.Lock()
+        """One pass's bookkeeping at a time in this process (a ``tick()`` beside the loop's)."""
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -154,6 +163,7 @@ class BroadcastEngine:
             async with self.database.transaction() as repos:
                 for broadcast in await repos.broadcasts.in_state(SENDING, PAUSED):
                     await repos.broadcasts.release(broadcast.id, self.sender)
+                await repos.reminders.release(self.sender)
                 await repos.broadcasts.end_lease(self.sender)
         except Exception as exc:  # the database is gone: the lease will expire on its own
             log.warning("could not hand back claimed deliveries: %s", type(exc).__name__)
@@ -171,9 +181,11 @@ class BroadcastEngine:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.idle_wait)
 
     async def tick(self) -> bool:
-        """One pass: renew the lease, recover dead senders' work, start due ones, send a batch."""
+        """One pass: renew the lease, recover dead senders' work, start due ones, schedule due
+        reminders, send a batch of each announcement under way, or else of reminders."""
         now = self.clock.now()
-        async with self.database.transaction() as repos:
+        reminders: list[tuple[Claimed, Screen]] = []
+        async with self._bookkeeping, self.database.transaction() as repos:
             await repos.broadcasts.renew_lease(self.sender, now + self.lease)
             await repos.broadcasts.recover(now)
             for broadcast in await repos.broadcasts.due(now):
@@ -181,10 +193,29 @@ class BroadcastEngine:
                 broadcast.started_at = now
                 await repos.broadcasts.write_recipients(broadcast)
             active = [b.id for b in await repos.broadcasts.in_state(SENDING)]
+            if self.reminders is not None:
+                await self.reminders.plan(repos, now)
+                if not active:
+                    reminders = await self.reminders.claim(repos, self.sender, now)
         worked = False
         for broadcast_id in active:
             worked = await self._send_batch(broadcast_id) or worked
+        if reminders:
+            await self._remind(reminders)
+            worked = True
         return worked
+
+    async def _remind(self, batch: list[tuple[Claimed, Screen]]) -> None:
+        """Send claimed reminders; an announcement starting meanwhile goes first."""
+        async with self.database.engine.connect() as connection:
+            log = DeliveryLog(connection, self.database.writing)
+
+            async def quiet() -> bool:
+                return not await log.announcing()
+
+            await self._deliver(log, batch, quiet, _nothing)
+        async with self.database.transaction() as repos:
+            await repos.reminders.release(self.sender)
 
     async def _send_batch(self, broadcast_id: int) -> bool:
         async with self.database.transaction() as repos:
@@ -204,32 +235,50 @@ class BroadcastEngine:
     async def _deliver_all(
         self, log: DeliveryLog, broadcast_id: int, claimed: list[Claimed], screens: dict[str, Screen]
     ) -> None:
-        """Send the claimed deliveries a window at a time; staff's pause or stop is checked
+        """Send the claimed deliveries of an announcement; staff's pause or stop is checked
         between windows, at least every ten messages."""
+
+        async def sending() -> bool:
+            return await log.state_of(broadcast_id) == SENDING
+
+        async def report() -> None:
+            await self._report(broadcast_id)
+
+        batch = [(delivery, screens.get(delivery.language, screens["fr"])) for delivery in claimed]
+        await self._deliver(log, batch, sending, report)
+        async with self.database.transaction() as repos:
+            await repos.broadcasts.release(broadcast_id, self.sender)
+
+    async def _deliver(
+        self,
+        log: DeliveryLog,
+        batch: list[tuple[Claimed, Screen]],
+        going_on: Callable[[], Awaitable[bool]],
+        after_window: Callable[[], Awaitable[None]],
+    ) -> None:
+        """Send each delivery its message, a window at a time; ``going_on`` is asked between
+        windows, at least every ten messages."""
         done: list[Outcome] = []
         sent_since_check = 0
-        for start in range(0, len(claimed), self.window):
+        for start in range(0, len(batch), self.window):
             if self._stopping.is_set():
                 break
             if sent_since_check >= 10 or start == 0:
                 sent_since_check = 0
-                if await log.state_of(broadcast_id) != SENDING:
+                if not await going_on():
                     break
-            group = claimed[start : start + self.window]
-            await log.advance(done, [d.delivery_id for d in group])
-            results = await asyncio.gather(*(self._send(d, screens) for d in group))
-            done = [self._outcome(d, r) for d, r in zip(group, results, strict=True)]
+            group = batch[start : start + self.window]
+            await log.advance(done, [delivery.delivery_id for delivery, _ in group])
+            results = await asyncio.gather(*(self._send(delivery, screen) for delivery, screen in group))
+            done = [self._outcome(d, r) for (d, _), r in zip(group, results, strict=True)]
             for outcome in done:
                 self.metrics.deliveries.labels(outcome.state).inc()
             sent_since_check += len(group)
-            await self._report(broadcast_id)
+            await after_window()
         await log.advance(done, [])
-        async with self.database.transaction() as repos:
-            await repos.broadcasts.release(broadcast_id, self.sender)
 
-    async def _send(self, delivery: Claimed, screens: dict[str, Screen]) -> SendResult:
-        """One announcement at its turn; a 429 holds all broadcasting, then it is tried again."""
-        screen = screens.get(delivery.language, screens["fr"])
+    async def _send(self, delivery: Claimed, screen: Screen) -> SendResult:
+        """One message at its turn; a 429 holds all broadcasting, then it is tried again."""
         while True:
             await self.pacer.take(delivery.chat_id)
             result = await self.messenger.announce(delivery.chat_id, screen)
@@ -242,7 +291,9 @@ class BroadcastEngine:
         attempts = delivery.attempts + 1
         reason = result.reason[:200] or None
         if result.status == "sent":
-            return Outcome(delivery.delivery_id, SENT, attempts, sent_at=now)
+            return Outcome(
+                delivery.delivery_id, SENT, attempts, sent_at=now, reminder_id=delivery.reminder_id
+            )
         if result.status == "blocked":
             return Outcome(delivery.delivery_id, BLOCKED, attempts, reason, unsubscribe=delivery.chat_id)
         if result.status == "transient" and attempts < MAX_ATTEMPTS:
@@ -292,6 +343,10 @@ class BroadcastEngine:
                 stored = await repos.broadcasts.get(broadcast_id)
                 if stored is not None:
                     stored.progress_message_id = message_id
+
+
+async def _nothing() -> None:
+    """Nothing to do between windows."""
 
 
 def controls(t: Translator, broadcast: Broadcast) -> tuple[tuple[Button, ...], ...]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from babel import Locale
 
@@ -30,7 +31,9 @@ from bot.places import Places, load_places
 from bot.privacy import NOTICE_VERSION, privacy_notice
 from bot.services.deliberation import Deliberation
 from bot.services.personal_data import personal_data, profile_of
+from bot.services.reminders import REMIND, Reminders, Timing
 from bot.services.replies import Reply
+from bot.services.standing import RECOUNT, Standings
 from bot.storage import Answer, Database, DialogState, Repositories, Resident
 
 MAX_SOURCE = 56
@@ -69,6 +72,8 @@ class ConsultationService:
         clock: Clock,
         questions: Sequence[Question] = QUESTIONS,
         places: Places | None = None,
+        reminders: Reminders | None = None,
+        recount: timedelta = RECOUNT,
     ) -> None:
         self.database = database
         self.content = content
@@ -77,6 +82,8 @@ class ConsultationService:
         self.places = places or load_places()
         self.dialog = ResidentDialog(questions)
         self.deliberation = Deliberation(self.dialog, clock)
+        self.reminders = reminders or Reminders(content, i18n, clock, questions, Timing(after=None))
+        self.standings = Standings(content, self.places, clock, recount)
 
     def _context(
         self, t: Translator, resident: Resident, state: DialogState, previous: Previous
@@ -101,10 +108,11 @@ class ConsultationService:
             if state.paradox_id is not None and self.content.paradox(state.paradox_id) is None:
                 self.dialog.reset(ctx)  # the content changed under the draft: start afresh
             await self.deliberation.load(repos, resident, ctx)
-            version, profile = state.version, dict(ctx.profile)
+            version, profile, reminder = state.version, dict(ctx.profile), state.reminder_id
             yield Turn(who, repos, t, resident, ctx)
             if state.version != version:
                 state.updated_at = self.clock.now()
+                await self.reminders.follow(repos, state, reminder)
             if ctx.profile != profile:
                 await self._describe(repos, resident, ctx.profile)
 
@@ -112,6 +120,7 @@ class ConsultationService:
         """Keep what the resident said of themselves, on them and on their answers."""
         resident.profile = json.dumps(profile, ensure_ascii=False)
         once = [q for q in self.dialog.questions if q.once]
+        await self.standings.changing(repos, resident)
         await repos.answers.describe(resident, columns_of(once, profile))
 
     async def _previous(self, repos: Repositories, resident: Resident) -> Previous:
@@ -200,6 +209,13 @@ class ConsultationService:
             retire = self._moved_on(turn.ctx, True)
             return Reply(send=[await self._votes(turn, turn.ctx)], retire=retire)
 
+    async def results(self, who: Who) -> Reply:
+        """``/resultats``: where the resident's latest ranking stands, and the participation."""
+        async with self._turn(who) as turn:
+            commune = profile_of(turn.resident).get("commune") if turn.resident is not None else None
+            standing = await self.standings.latest(turn.repos, turn.resident, commune)
+            return Reply(send=[Screen(self.standings.results(turn.t, standing, commune is not None))])
+
     async def partage(self, who: Who) -> Reply:
         """``/partage``: which of the resident's wishes are shared, each changeable."""
         async with self._turn(who) as turn:
@@ -208,12 +224,14 @@ class ConsultationService:
             return Reply(send=[await self.deliberation.sharing(turn.repos, turn.resident, turn.t, turn.ctx)])
 
     async def stop(self, who: Who) -> Reply:
-        """``/stop``: no more announcements."""
+        """``/stop``: no more announcements, nor reminders."""
         async with self._turn(who) as turn:
             if turn.resident is not None:
                 turn.resident.subscribed = False
+                turn.resident.reminders = False
             text = turn.t._(
-                "C’est noté : vous ne recevrez plus d’annonces. Pour les recevoir à nouveau : /subscribe"
+                "C’est noté : vous ne recevrez plus d’annonces ni de rappels. "
+                "Pour recevoir à nouveau les annonces : /subscribe"
             )
             return Reply(send=[Screen(text)])
 
@@ -339,7 +357,16 @@ class ConsultationService:
                 )
             if callback.version != turn.ctx.state.version:
                 return self._stale(turn)
+            if callback.action == REMIND:
+                return await self._reminded(turn, turn.ctx, callback.arg)
             return await self._dialog_press(turn, turn.ctx, callback)
+
+    async def _reminded(self, turn: Turn, ctx: DialogContext, arg: str) -> Reply:
+        """The reminder's button: back to the exact step the resident left, their draft intact."""
+        if not await self.reminders.resumed(turn.repos, ctx.state, arg):
+            return self._stale(turn)
+        notice = turn.t._("Bon retour ! Vous en étiez là :")
+        return Reply(clear_keyboard=True, send=[self.dialog.screen(ctx).with_notice(notice)])
 
     async def _dialog_press(self, turn: Turn, ctx: DialogContext, callback: Callback) -> Reply:
         result = self.dialog.press(ctx, callback.action, callback.arg)
@@ -416,6 +443,9 @@ class ConsultationService:
                 return Reply(edit=Screen(text))
             case "forget" if arg in ("y", "n"):
                 return Reply(edit=Screen(t._("Rien n’a été effacé.")))
+            case "noremind" if turn.resident is not None:
+                turn.resident.reminders = False
+                return Reply(edit=Screen(t._("C’est noté : je ne vous enverrai plus de rappel.")))
             case "join" if (paradox := self.content.paradox(arg)) is not None:
                 return Reply(clear_keyboard=True, send=[self._welcome(t, None, paradox)])
             case "lang" if arg in LANGUAGES:
@@ -558,6 +588,7 @@ class ConsultationService:
         paradox = ctx.paradox
         questions = self.dialog.answer_questions(ctx)
         once = [q for q in self.dialog.questions if q.once]
+        await self.standings.changing(turn.repos, resident)
         answer = await turn.repos.answers.save(
             Answer(
                 resident_id=resident.id,
@@ -570,6 +601,7 @@ class ConsultationService:
             )
         )
         await turn.repos.deliberation.withdraw(answer)  # a new answer needs a new consent to share
+        await self.reminders.completed(turn.repos, state)
         self.dialog.after_answer(ctx)
         answered = len(ctx.previous.answered | {paradox.id})
         text = (
@@ -585,8 +617,12 @@ class ConsultationService:
                 total=len(self.content.paradoxes),
             )
         )
+        standing = await self.standings.of(
+            turn.repos, resident, self.standings.comparable(answer.ranking), answer.persona_id, answer.commune
+        )
+        place = self.standings.after_answer(t, standing)
         question, keyboard = self.deliberation.share_question(t, answer.id)
-        return Screen(f"{text}\n\n{question}", keyboard)
+        return Screen(f"{text}\n\n{place}\n\n{question}", keyboard)
 
     @staticmethod
     def _subscription_offer(t: Translator) -> Screen:

@@ -3,7 +3,9 @@
 A wish is shared only with its author's explicit consent, per answer, and shown to nobody
 until staff approve it (``bot.services.moderation``). Voting is a step of the resident's
 dialog (``VoteStep``): the card's wish is loaded here before it is drawn, and the next one is
-picked as Pol.is does, favouring wishes with few votes (``bot.synthesis.opinions``).
+picked as Pol.is does, favouring wishes with few votes and those that separate opinions, by
+their extremity at the last analysis of the votes (``bot.synthesis.opinions``; stored by
+``bot.synthesis.deliberation``).
 """
 
 from __future__ import annotations
@@ -60,7 +62,11 @@ class Deliberation:
                 "D’autres arriveront : revenez avec /avis."
             )
         rng = random.Random(f"{resident.id}:{ctx.state.version}")  # the same card after a restart
-        chosen = next_wish({t.wish_id: Counts(t.agree, t.disagree, t.passed) for t in tallies}, rng)
+        chosen = next_wish(
+            {t.wish_id: Counts(t.agree, t.disagree, t.passed) for t in tallies},
+            rng,
+            extremity={t.wish_id: t.extremity for t in tallies},  # from the last analysis
+        )
         ctx.set_view(wish=chosen)
         wish = await repos.deliberation.approved(chosen)
         assert wish is not None, "a tally is of an approved wish, in this same transaction"

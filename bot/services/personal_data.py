@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.dialogs import Screen, StepName, h
 from bot.dialogs.context import Value
@@ -35,12 +36,14 @@ async def personal_data(
     profile = profile_of(resident)
     shared = await repos.deliberation.shared(resident)
     votes = await repos.deliberation.votes(resident)
+    reminders = await repos.reminders.of(resident)
     data = {
         "telegram_id": resident.telegram_id,
         "language": resident.language,
         "consent_version": resident.consent_version,
         "consented_at": resident.consented_at.isoformat(),
         "subscribed_to_announcements": resident.subscribed,
+        "reminders_of_unfinished_answers": resident.reminders,
         "source": state.source,
         "message_with_buttons": state.keyboard_message_id,
         "profile": profile,
@@ -57,6 +60,9 @@ async def personal_data(
                           for w in shared.values()],
         "votes": [{"wish": w.text, "paradox": w.paradox_id, "vote": VOTE_NAMES[v.value],
                    "voted_at": v.voted_at.isoformat()} for v, w in votes],
+        "reminders": [{"paradox": r.paradox_id, "sent_at": _moment(r.sent_at),
+                       "resumed_at": _moment(r.resumed_at), "completed_at": _moment(r.completed_at)}
+                      for r in reminders],
     }  # fmt: skip
     said = [
         t._(q.summary, value=h(q.widget.shown(reader, profile[q.id])))
@@ -68,6 +74,8 @@ async def personal_data(
         t._("Accord donné le {date} (notice {version}).", date=t.datetime(resident.consented_at),
             version=h(resident.consent_version)),
         t._("Annonces : oui.") if resident.subscribed else t._("Annonces : non."),
+        t._("Rappel d’une réponse laissée en cours : oui.") if resident.reminders
+        else t._("Rappel d’une réponse laissée en cours : non."),
         *said,
         t._("Souhaits partagés : {shared} ; avis donnés sur ceux des autres : {votes}.",
             shared=t.number(len(shared)), votes=t.number(len(votes))),
@@ -83,6 +91,11 @@ async def personal_data(
     text = _fitting(t, head, entries, t._("Le fichier joint contient tout, au format JSON."))
     document = json.dumps(data, ensure_ascii=False, indent=2).encode()
     return Reply(send=[Screen(text)], files=[Attachment("document", "mes-donnees-fabrique.json", document)])
+
+
+def _moment(moment: datetime | None) -> str | None:
+    """A moment in ISO 8601, or None."""
+    return moment.isoformat() if moment is not None else None
 
 
 def _fitting(t: Translator, head: list[str], entries: list[str], tail: str) -> str:

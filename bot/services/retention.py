@@ -60,6 +60,7 @@ class Retention:
         assert cutoff is not None, "no retention date"
         async with self.database.transaction() as repos:
             unlinked = await repos.answers.unlink_all()
+            await repos.reminders.unlink_all()
             drafts = await repos.dialogs.delete_untouched_since(cutoff)
             await repos.inbox.prune(self.clock.now())  # the ids of handled updates, and their senders
             await destroy_secret(repos.session, PSEUDONYM_KEY)

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from bot.storage.models import Broadcast, Delivery, Resident, SenderLease
+from bot.storage.models import Broadcast, Delivery, Reminder, Resident, SenderLease
 
 DRAFT = "draft"
 SCHEDULED = "scheduled"
@@ -36,6 +36,8 @@ class Claimed:
     chat_id: int
     language: str
     attempts: int
+    reminder_id: int | None = None
+    """Set for a reminder (see :mod:`bot.storage.reminders`)."""
 
 
 class BroadcastRepository:
@@ -210,6 +212,8 @@ class Outcome:
     not_before: datetime | None = None
     unsubscribe: int | None = None
     """The Telegram id of a resident who blocked the bot."""
+    reminder_id: int | None = None
+    """The reminder this delivery carries, if it is one: a sent one is recorded as reminded."""
 
 
 _RECORD = (
@@ -224,6 +228,7 @@ _RECORD = (
         sender=None,
     )
 )
+_REMINDED = update(Reminder).where(Reminder.id == bindparam("r_id")).values(sent_at=bindparam("r_sent_at"))
 
 
 class DeliveryLog:
@@ -255,6 +260,13 @@ class DeliveryLog:
                     for o in done
                 ],
             )  # fmt: skip
+            reminded = [
+                {"r_id": o.reminder_id, "r_sent_at": o.sent_at}
+                for o in done
+                if o.reminder_id is not None and o.state == SENT
+            ]
+            if reminded:
+                await run(_REMINDED, reminded)
             blocked = [o.unsubscribe for o in done if o.unsubscribe is not None]
             if blocked:
                 await run(update(Resident).where(Resident.telegram_id.in_(blocked)).values(subscribed=False))
@@ -266,3 +278,11 @@ class DeliveryLog:
         state = await self._connection.scalar(select(Broadcast.state).where(Broadcast.id == broadcast_id))
         await self._connection.commit()
         return state
+
+    async def announcing(self) -> bool:
+        """Whether an announcement is being sent: reminders give way to it."""
+        sending = await self._connection.scalar(
+            select(Broadcast.id).where(Broadcast.state == SENDING).limit(1)
+        )
+        await self._connection.commit()
+        return sending is not None

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, case, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Answer, Resident, SharedWish, Vote
+from bot.storage.models import Answer, Resident, SharedWish, Vote, WishExtremity
 
 PENDING = "pending"
 APPROVED = "approved"
 REJECTED = "rejected"
 WITHDRAWN = "withdrawn"
 AGREE, DISAGREE, PASS = 1, -1, 0
+ROWS_AT_ONCE = 500
+"""Extremities written by one statement (SQLite takes at most 32,766 parameters in one)."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Tally:
     agree: int
     disagree: int
     passed: int
+    extremity: float = 0.0
+    """How far the wish separates opinions, as the last analysis found it (0: not analysed)."""
 
     @property
     def votes(self) -> int:
@@ -132,16 +138,18 @@ class DeliberationRepository:
 
     async def tallies(self, resident: Resident) -> list[Tally]:
         """The approved wishes the resident may still weigh — not theirs, not already voted —
-        with their votes so far."""
+        with their votes so far and their extremity at the last analysis."""
         theirs = select(Answer.id).where(Answer.resident_id == resident.id)
         seen = select(Vote.wish_id).where(Vote.resident_id == resident.id)
         agree, disagree, passed = (
             func.coalesce(func.sum(case((Vote.value == value, 1), else_=0)), 0).cast(Integer)
             for value in (AGREE, DISAGREE, PASS)
         )
+        extremity = func.coalesce(func.max(WishExtremity.extremity), 0.0)
         query = (
-            select(SharedWish.id, agree, disagree, passed)
+            select(SharedWish.id, agree, disagree, passed, extremity)
             .outerjoin(Vote, Vote.wish_id == SharedWish.id)
+            .outerjoin(WishExtremity, WishExtremity.wish_id == SharedWish.id)
             .where(
                 SharedWish.state == APPROVED,
                 or_(SharedWish.answer_id.is_(None), SharedWish.answer_id.not_in(theirs)),
@@ -150,7 +158,30 @@ class DeliberationRepository:
             .group_by(SharedWish.id)
             .order_by(SharedWish.id)
         )
-        return [Tally(*row) for row in (await self._session.execute(query)).all()]
+        return [
+            Tally(wish, agree, disagree, passed, float(extremity))
+            for wish, agree, disagree, passed, extremity in (await self._session.execute(query)).all()
+        ]
+
+    async def remember_extremity(self, extremity: Mapping[int, float], now: datetime) -> None:
+        """Keep an analysis' extremity of each wish, for the dealer; the wishes that analysis did
+        not see lose theirs. Two analyses writing at once end with the values of one of them."""
+        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        rows = [{"wish_id": w, "extremity": value, "analysed_at": now} for w, value in extremity.items()]
+        for start in range(0, len(rows), ROWS_AT_ONCE):
+            insert = dialect.insert(WishExtremity).values(rows[start : start + ROWS_AT_ONCE])
+            await self._session.execute(
+                insert.on_conflict_do_update(
+                    index_elements=[WishExtremity.wish_id],
+                    set_={"extremity": insert.excluded.extremity, "analysed_at": insert.excluded.analysed_at},
+                )
+            )
+        await self._session.execute(delete(WishExtremity).where(WishExtremity.analysed_at < now))
+
+    async def extremities(self) -> dict[int, float]:
+        """Each wish's extremity at the last analysis."""
+        rows = await self._session.execute(select(WishExtremity.wish_id, WishExtremity.extremity))
+        return {wish: float(value) for wish, value in rows.all()}
 
     async def vote(self, resident: Resident, wish_id: int, value: int, now: datetime) -> None:
         """Record the resident's vote on a wish, replacing the one they gave it before."""

@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -64,6 +66,9 @@ class Resident(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     profile: Mapped[str | None] = mapped_column(Text, default=None)
     """The answers to the questions asked once (commune, age…), as JSON by question id."""
+    reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Whether the resident may be reminded of an answer left unfinished: no longer once they
+    used /stop or « Ne plus me relancer »."""
 
 
 class DialogState(Base):
@@ -91,13 +96,23 @@ class DialogState(Base):
     source: Mapped[str | None] = mapped_column(String(64), default=None)
     keyboard_message_id: Mapped[int | None] = mapped_column(BigInteger, default=None)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
+    """When the answer in progress, left untouched, is due for its reminder (none once reminded)."""
+    reminder_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The reminder of the answer in progress, once one is scheduled: one per answer, never more."""
 
 
 class Answer(Base):
     """A confirmed answer to one paradox. A resident has at most one per paradox."""
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("resident_id", "paradox_id"),)
+    __table_args__ = (
+        UniqueConstraint("resident_id", "paradox_id"),
+        # What the census of the rankings reads instead of the answers (bot/storage/tallies.py).
+        Index("ix_answers_ranking_persona_territory", "ranking", "persona_id", "territory"),
+        Index("ix_answers_persona_resident", "persona_id", "resident_id", "ranking"),
+        Index("ix_answers_territory_resident", "territory", "resident_id", "ranking"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resident_id: Mapped[int | None] = mapped_column(
@@ -166,6 +181,19 @@ class Vote(Base):
     voted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class WishExtremity(Base):
+    """How far a published wish separates opinions (Pol.is's comment extremity), as the last
+    analysis of the votes found it (``bot.synthesis.deliberation``): the dealer offers divisive
+    wishes more often (``bot.synthesis.opinions.next_wish``). One row per wish that analysis
+    saw; a wish without a row counts as 0."""
+
+    __tablename__ = "wish_extremities"
+
+    wish_id: Mapped[int] = mapped_column(ForeignKey("shared_wishes.id", ondelete="CASCADE"), primary_key=True)
+    extremity: Mapped[float] = mapped_column(Float)
+    analysed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Broadcast(Base):
     """A stage announcement written by staff, from draft to the last delivery."""
 
@@ -191,8 +219,32 @@ class Broadcast(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Reminder(Base):
+    """The one reminder of an answer a resident left unfinished, delivered through the broadcast
+    engine (its delivery's ``reminder_id``). The button it carries is valid at ``version`` of the
+    dialog. ``/forget`` and the retention purge cut ``resident_id``: the outcomes stay for the
+    statistics, tied to nobody."""
+
+    __tablename__ = "reminders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residents.id", ondelete="SET NULL"), index=True
+    )
+    paradox_id: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    left_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When the resident last moved on in the answer."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    resumed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    """When the resident came back to the answer: the reminder's button, or any step of it."""
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    """When the resident confirmed the answer."""
+
+
 class Delivery(Base):
-    """One announcement to one resident; the sender works from these rows only.
+    """One announcement, or one reminder, to one resident; the sender works from these rows only.
 
     States: ``pending`` → ``claimed`` (reserved by a sender) → ``sending`` (request in flight)
     → ``sent``, ``blocked`` or ``failed``. After a crash, ``claimed`` rows go back to pending
@@ -206,7 +258,11 @@ class Delivery(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"))
+    reminder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reminders.id", ondelete="CASCADE"), unique=True, default=None
+    )
+    """Set for a reminder (its ``broadcast_id`` is empty)."""
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
     language: Mapped[str] = mapped_column(String(8))
     state: Mapped[str] = mapped_column(String(12))

@@ -16,6 +16,8 @@ from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.deliberation import DeliberationRepository
 from bot.storage.models import Answer, AppSecret, DialogState, Resident, Vote
 from bot.storage.queues import InboxRepository, OutboxRepository
+from bot.storage.reminders import ReminderRepository
+from bot.storage.tallies import TallyRepository
 
 
 class ResidentRepository:
@@ -174,6 +176,8 @@ class Repositories:
         self.inbox = InboxRepository(session)
         self.outbox = OutboxRepository(session)
         self.deliberation = DeliberationRepository(session)
+        self.reminders = ReminderRepository(session)
+        self.tallies = TallyRepository(session)
 
 
 async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> str:

@@ -3,14 +3,19 @@
 Reads the votes on published wishes (a resident forgotten by the retention purge keeps one
 respondent number, so they stay one participant) and analyses them as Pol.is does
 (:mod:`bot.synthesis.opinions`). The wishes quoted are published ones, as residents saw them,
-with their paradox and persona; never who wrote or voted.
+with their paradox and persona; never who wrote or voted. Each analysis — ``fabrique-bot
+stats``, ``/stats``, the report, the workbook — keeps each wish's extremity in the database,
+where the dealer reads it to offer divisive wishes more often.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from bot.content import Content
 from bot.dialogs.text import shorten
@@ -21,6 +26,7 @@ from bot.storage.models import SharedWish, Vote
 from bot.synthesis.export import SMALL_GROUP, SUPPRESSED
 from bot.synthesis.opinions import Counts, Opinions, Representative, analyse
 
+log = logging.getLogger(__name__)
 QUOTED = 90
 """A wish is quoted up to this many characters in the tables (the workbook has it whole)."""
 MOST_VOTED = 20
@@ -43,8 +49,10 @@ class Deliberation:
     opinions: Opinions
 
 
-async def deliberation(database: Database) -> Deliberation:
-    """Every vote on a published wish, analysed."""
+async def deliberation(database: Database, *, remember: bool = True) -> Deliberation:
+    """Every vote on a published wish, analysed. Each wish's extremity is kept in the database
+    for the dealer, which offers divisive wishes more often (unless not to ``remember``, or the
+    database cannot be written: the analysis is given all the same)."""
     voter = func.coalesce(Vote.resident_id, Vote.respondent)
     query = (
         select(voter, Vote.wish_id, Vote.value)
@@ -59,7 +67,22 @@ async def deliberation(database: Database) -> Deliberation:
             )
         )
         wishes = {wish: Published(text, paradox, persona) for wish, text, paradox, persona in rows.all()}
-    return Deliberation(wishes, analyse(votes, seed=SEED))
+    opinions = analyse(votes, seed=SEED)
+    if remember:
+        await remember_extremity(database, opinions)
+    return Deliberation(wishes, opinions)
+
+
+async def remember_extremity(database: Database, opinions: Opinions) -> bool:
+    """Keep each wish's extremity from this analysis, for the dealer; False (and a warning) when
+    the database cannot be written (a read-only copy, a lock held too long)."""
+    try:
+        async with database.transaction() as repos:
+            await repos.deliberation.remember_extremity(opinions.extremity, datetime.now(UTC))
+    except DBAPIError as exc:
+        log.warning("the wishes' extremity could not be kept for routing: %s", type(exc.orig).__name__)
+        return False
+    return True
 
 
 def _quote(text: str) -> str:

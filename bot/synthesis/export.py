@@ -31,7 +31,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
-from sqlalchemy import Select, String, func, literal, select, type_coerce
+from sqlalchemy import Select, String, func, select, type_coerce
 
 from bot.clock import PARIS
 from bot.content import Content
@@ -41,6 +41,7 @@ from bot.i18n import N_, I18n, Translator
 from bot.places import Places, load_places
 from bot.storage import Answer, Database
 from bot.storage.repositories import secret
+from bot.storage.tallies import respondent as respondent
 
 SMALL_GROUP = 5
 """Groups with fewer respondents than this are never shown: in the statistics their figures
@@ -220,12 +221,6 @@ def csv_cell(delimiter: str) -> Callable[[Cell], str]:
         return '"' + written.replace('"', '""') + '"' if special.search(written) else written
 
     return field
-
-
-def respondent() -> Any:
-    """One respondent per resident, forgotten or not (an answer unlinked before forgotten
-    residents kept a respondent number counts as its own)."""
-    return func.coalesce(Answer.resident_id, Answer.respondent, literal(0) - Answer.id)
 
 
 class Moments:

@@ -10,6 +10,12 @@ Every count comes with its share; every chart with an alternative text and a cap
 what to read in it; sources with the labels staff gave them. Residents' wishes are quoted with
 their paradox and the persona chosen, never a pseudonym, and only from a paradox and persona
 chosen together by at least :data:`SMALL_GROUP` respondents, like every other figure.
+
+When the themes of the wishes were computed (:mod:`bot.themes.synthesis`), a section gives each
+theme's share of the wishes and quotes the most frequent themes' most representative wishes
+(:mod:`bot.themes.summary` chooses them, with its small-group rule) instead of the most recent
+wishes of each paradox; otherwise it says in one line that they were not computed, and how to
+get them.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from html import escape
 
@@ -26,9 +32,10 @@ from sqlalchemy import distinct, func, select
 from bot.content import Content
 from bot.i18n import Translator
 from bot.personas import NO_PERSONA
+from bot.places import load_places
 from bot.storage import Answer, Database
 from bot.synthesis.charts import DPI, SIZE, Chart, figures
-from bot.synthesis.export import SMALL_GROUP, respondent
+from bot.synthesis.export import SMALL_GROUP, ExportFilter, respondent
 from bot.synthesis.stats import (
     Stats,
     Table,
@@ -38,15 +45,24 @@ from bot.synthesis.stats import (
     group_table,
     paradox_names,
     ranking_table,
+    reminder_tables,
     represented_tables,
     source_table,
     weighted_table,
 )
+from bot.themes.codebook import UNCLASSIFIED
+from bot.themes.summary import Themes
+from bot.themes.synthesis import ThemesOrNot, Unthemed, Why
+from bot.themes.tables import group_label, theme_label
+from bot.themes.tables import tables as theme_tables
 
 WISHES_PER_PARADOX = 3
 WISH_SHOWN = 200
 """A wish is quoted up to this many characters (the export has it all)."""
 SOURCES_SHOWN = 8
+THEMES_QUOTED = 6
+"""The most frequent themes whose most representative wish the report quotes (the workbook
+and ``fabrique-bot themes`` give three for every theme)."""
 STACKED_FROM = 4
 """Tables of this many columns or more show each row as a block of labelled cells on a phone."""
 _NUMBER = re.compile(r"^[=<*\d\s\u00a0\u202f,.%()—–+-]+$")
@@ -88,6 +104,9 @@ table.ranks thead th { overflow-wrap: anywhere; font-size: .9em; }
 table.ranks thead th:first-child { width: 34%; }
 table.ranks thead th:nth-child(2) { width: 13%; }
 table.ranks tbody th { min-width: 0; }
+table.themes { table-layout: fixed; }
+table.themes thead th:first-child { width: 60%; }
+table.themes tbody th { min-width: 0; }
 td.n { text-align: right; white-space: nowrap; overflow-wrap: normal; font-variant-numeric: tabular-nums; }
 .note { color: #555; font-size: .8em; margin: 0 0 .6em; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(15em, 1fr)); gap: .9em; }
@@ -131,6 +150,7 @@ blockquote footer { color: #555; font-size: .8em; margin-top: .2em; }
   .note { margin-bottom: 4pt; }
   .figures { grid-template-columns: repeat(3, 1fr); gap: 5mm; }
   .wishes { columns: 2; column-gap: 6mm; }
+  table.themes { width: 75%; }
   blockquote { margin: 2pt 0 4pt; padding: 2pt 5pt; background: none; }
   thead th, .key li { background: #f2f2f2; }
 }
@@ -146,16 +166,22 @@ class Wish:
 
 
 async def sample_wishes(
-    database: Database, content: Content, per_paradox: int = WISHES_PER_PARADOX
+    database: Database,
+    content: Content,
+    per_paradox: int = WISHES_PER_PARADOX,
+    where: ExportFilter | None = None,
 ) -> dict[str, list[Wish]]:
     """The most recent wishes of each paradox, from the personas chosen for it by at least
     :data:`SMALL_GROUP` respondents: a wish is quoted with its paradox and persona, so both
     must be groups that can be shown. Respondents are counted as everywhere
     (:func:`bot.synthesis.export.respondent`)."""
+    where = where or ExportFilter()
     respondents = func.count(distinct(respondent()))
     wishes: dict[str, list[Wish]] = {}
     async with database.session() as session:
-        groups = select(Answer.paradox_id, Answer.persona_id).group_by(Answer.paradox_id, Answer.persona_id)
+        groups = where.apply(select(Answer.paradox_id, Answer.persona_id)).group_by(
+            Answer.paradox_id, Answer.persona_id
+        )
         large: dict[str, list[str]] = {}
         for paradox_id, persona_id in await session.execute(groups.having(respondents >= SMALL_GROUP)):
             large.setdefault(paradox_id, []).append(persona_id)
@@ -164,7 +190,7 @@ async def sample_wishes(
             if paradox.id not in large:
                 continue
             latest = (
-                select(Answer.wish, Answer.persona_id)
+                where.apply(select(Answer.wish, Answer.persona_id))
                 .where(Answer.paradox_id == paradox.id, Answer.persona_id.in_(large[paradox.id]))
                 .order_by(Answer.submitted_at.desc(), Answer.id.desc())
                 .limit(per_paradox)
@@ -313,7 +339,7 @@ def _shorten(text: str, limit: int = WISH_SHOWN) -> str:
 
 def _wishes(content: Content, t: Translator, wishes: dict[str, list[Wish]]) -> list[str]:
     """A few wishes under each paradox's title, each with the persona chosen with it."""
-    personas = {p.id: t.content(p.name) for p in content.personas} | {NO_PERSONA: t._("Aucun d’entre eux")}
+    personas = _personas(content, t)
     parts = [
         _tag("h2", t._("Quelques souhaits pour 2030")),
         _tag(
@@ -353,6 +379,84 @@ def _wishes(content: Content, t: Translator, wishes: dict[str, list[Wish]]) -> l
     return parts
 
 
+def _personas(content: Content, t: Translator) -> dict[str, str]:
+    return {p.id: t.content(p.name) for p in content.personas} | {NO_PERSONA: t._("Aucun d’entre eux")}
+
+
+def _themes(content: Content, t: Translator, themes: ThemesOrNot) -> list[str]:
+    """The themes of the wishes: each theme's share of the wishes, most frequent first (the
+    first table of :func:`bot.themes.tables.tables`), and the most representative wish of the
+    :data:`THEMES_QUOTED` most frequent themes, with its paradox and persona; or the line saying
+    the themes were not computed and how to get them."""
+    parts = [_tag("h2", t._("Les thèmes des souhaits"))]
+    if isinstance(themes, Unthemed):
+        return [*parts, _tag("p", themes.line(t), "note")]
+    shares = theme_tables(themes, content, t)[0]
+    ids = (*themes.codebook.ids, UNCLASSIFIED)
+    counts = [themes.overall.shares[theme].answers for theme in ids]
+    order = sorted(range(len(ids) - 1), key=lambda i: (-counts[i], i))  # « à classer » last
+    shown = [i for i in order if counts[i]] + [len(ids) - 1]
+    without = [shares.rows[i][0] for i in order if not counts[i]]
+    notes = [shares.note]
+    if without:
+        notes.append(t._("Aucun souhait pour : {themes}.", themes=", ".join(without)))
+    notes.append(
+        t._(
+            "Le détail par paradoxe, par habitant et par territoire, et trois souhaits par thème : "
+            "la feuille « {sheet} » du classeur.",
+            sheet=t._("Thèmes"),
+        )
+    )
+    table = replace(shares, rows=[shares.rows[i] for i in shown], note=" ".join(notes))
+    parts += [
+        _tag(
+            "p",
+            t._(
+                "Chaque souhait est lu par la machine et rangé dans au plus deux thèmes du codebook "
+                "de l’équipe ; elle laisse « à classer » ceux dont elle n’est pas assez sûre "
+                "(confiance sous {threshold}). Les corrections de l’équipe priment.",
+                threshold=t.decimal(themes.threshold),
+            ),
+            "meta",
+        ),
+        _table(table, t, "themes"),
+    ]
+    quoted = [
+        (theme, quotes[0]) for i in order if counts[i] and (quotes := themes.quotes.get(theme := ids[i]))
+    ][:THEMES_QUOTED]
+    if not quoted:
+        return parts
+    parts += [
+        _tag("h3", t._("Un souhait représentatif des thèmes les plus fréquents")),
+        _tag(
+            "p",
+            t._(
+                "Tels que les habitants les ont écrits (les plus longs sont coupés). Aucun souhait "
+                "d’un thème ou d’un paradoxe de moins de {n} répondants n’est cité, et l’habitant "
+                "choisi n’est donné que si au moins {n} répondants l’ont choisi pour ce paradoxe.",
+                n=SMALL_GROUP,
+            ),
+            "meta",
+        ),
+        '<div class="wishes">',
+    ]
+    numbers = {paradox.id: number for number, paradox in enumerate(content.paradoxes, start=1)}
+    places = load_places()
+    for theme, quote in quoted:
+        paradox = t._("Paradoxe {number}", number=numbers.get(quote.paradox, quote.paradox))
+        if quote.persona is not None:
+            persona = group_label(t, content, places, "persona", quote.persona)
+            paradox = t._(
+                "Paradoxe {number} · habitant choisi : {persona}",
+                number=numbers.get(quote.paradox, quote.paradox),
+                persona=t.content(persona),
+            )
+        who = f"{theme_label(t, themes, theme)} · {paradox}"
+        parts.append(f"<blockquote>{_tag('p', _shorten(quote.text))}{_tag('footer', who)}</blockquote>")
+    parts.append("</div>")
+    return parts
+
+
 def render_html(
     stats: Stats,
     content: Content,
@@ -360,8 +464,10 @@ def render_html(
     charts: Sequence[Chart],
     wishes: dict[str, list[Wish]],
     generated_at: datetime,
+    themes: ThemesOrNot | None = None,
 ) -> str:
-    """The report as one HTML5 page, with nothing to fetch and nothing to run."""
+    """The report as one HTML5 page, with nothing to fetch and nothing to run. With ``themes``
+    computed, their section quotes wishes instead of ``wishes``."""
     name = t.content(content.consultation.name)
     heading = t._("Synthèse de la consultation")
     generated = t._("Généré le {date}", date=t.datetime(generated_at))
@@ -406,11 +512,15 @@ def render_html(
         _tag("h2", t._("Qui a répondu")),
         *(_table(table, t) for table in represented_tables(stats, content, t)),
         _table(source_table(stats, content, t, limit=SOURCES_SHOWN), t),
+        *(_table(table, t) for table in reminder_tables(stats, t)),
         _tag("h2", t._("Les valeurs par paradoxe et par habitant")),
         _table(paradoxes, t, "ranks"),
         _table(personas, t, "ranks"),
-        *_wishes(content, t, wishes),
     ]
+    themes = themes if themes is not None else Unthemed(Why.NOT_ASKED)
+    if not isinstance(themes, Themes):
+        body += _wishes(content, t, wishes)
+    body += _themes(content, t, themes)
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -446,9 +556,19 @@ class Report:
     html: str
 
 
-async def build_report(database: Database, content: Content, t: Translator, generated_at: datetime) -> Report:
-    """Compute the figures, draw the charts, sample the wishes and write the page."""
-    stats = await compute(database, content)
+async def build_report(
+    database: Database,
+    content: Content,
+    t: Translator,
+    generated_at: datetime,
+    themes: ThemesOrNot | None = None,
+    where: ExportFilter | None = None,
+) -> Report:
+    """Compute the figures, draw the charts, sample the wishes and write the page, of the answers
+    ``where`` selects (all by default). ``themes`` are computed by the caller
+    (:func:`bot.themes.synthesis.compute_themes`, on the same answers); without them the report
+    says they were not asked for."""
+    stats = await compute(database, content, where)
     charts = figures(stats, content, t)
-    wishes = await sample_wishes(database, content)
-    return Report(stats, charts, render_html(stats, content, t, charts, wishes, generated_at))
+    wishes = {} if isinstance(themes, Themes) else await sample_wishes(database, content, where=where)
+    return Report(stats, charts, render_html(stats, content, t, charts, wishes, generated_at, themes))

@@ -2,6 +2,11 @@
 
 The heavy work (streaming every answer, drawing charts) runs in a worker thread with its own
 database connection, so residents' replies are not held up while staff export.
+
+The themes of the wishes come from the vectors the server's runs of ``fabrique-bot themes``
+(or ``report --themes``, ``package``) keep: the model reads at most a hundred new wishes here
+(:func:`bot.themes.synthesis.chat_themes`), so ``/stats`` and ``/export`` never make staff wait
+minutes; with more, the report and the workbook say to run ``fabrique-bot themes`` on the server.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from bot.clock import PARIS, Clock
+from bot.config import Settings
 from bot.content import Content
 from bot.dialogs.screen import Screen, h
 from bot.i18n import I18n, Translator
@@ -21,6 +27,7 @@ from bot.synthesis.export import Exporter, ExportFilter
 from bot.synthesis.report import Report, build_report
 from bot.synthesis.summary import summary
 from bot.synthesis.workbook import write_workbook
+from bot.themes.synthesis import ThemesOrNot, chat_themes
 
 TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
 T = TypeVar("T")
@@ -40,11 +47,22 @@ def _in_worker(database_url: str, work: Callable[[Database], Awaitable[T]]) -> A
 
 
 class SynthesisService:
-    def __init__(self, database_url: str, content: Content, i18n: I18n, clock: Clock) -> None:
+    def __init__(
+        self, database_url: str, content: Content, i18n: I18n, clock: Clock, settings: Settings | None = None
+    ) -> None:
         self.database_url = database_url
         self.content = content
         self.i18n = i18n
         self.clock = clock
+        self.settings = settings
+        """Where the themes' codebook, corrections and vectors are (None: no themes)."""
+
+    async def _themes(
+        self, database: Database, command: str, where: ExportFilter | None = None
+    ) -> ThemesOrNot | None:
+        if self.settings is None:
+            return None
+        return await chat_themes(database, self.content, self.settings, command, where)
 
     async def export(self, t: Translator, paradox: str | None) -> Reply:
         """``/export [paradox]``: the workbook as a document, in the staff member's language."""
@@ -58,7 +76,9 @@ class SynthesisService:
             """Export to a temporary file; read it back only if Telegram can take it."""
             with tempfile.TemporaryFile() as out:
                 exporter = Exporter(database, self.content)
-                count = await write_workbook(out, exporter, ExportFilter(paradox=paradox), t, now)
+                where = ExportFilter(paradox=paradox)
+                themes = await self._themes(database, "/export", where)
+                count = await write_workbook(out, exporter, where, t, now, themes=themes)
                 size = out.tell()
                 out.seek(0)
                 return count, size, out.read() if size <= TELEGRAM_UPLOAD_LIMIT else b""
@@ -82,7 +102,8 @@ class SynthesisService:
         now = self.clock.now()
 
         async def work(database: Database) -> tuple[str, Report]:
-            report = await build_report(database, self.content, t, now)
+            themes = await self._themes(database, "/stats")
+            report = await build_report(database, self.content, t, now, themes)
             return summary(report.stats, self.content, t, now), report
 
         text, report = await _in_worker(self.database_url, work)

@@ -30,6 +30,7 @@ from bot.synthesis.deliberation import Deliberation
 from bot.synthesis.export import SMALL_GROUP, ExportFilter, respondent
 from bot.synthesis.export import SUPPRESSED as SUPPRESSED
 from bot.synthesis.ranking import Aggregate, Ranking, WeightedAggregate, aggregate_counts, aggregate_weighted
+from bot.synthesis.reminders import ReminderOutcomes, reminder_outcomes
 from bot.synthesis.representativeness import Representativeness, representativeness
 from bot.synthesis.weighting import PostStratification, post_stratification, weighted_ballots
 
@@ -89,6 +90,8 @@ class Stats:
     weighted: Weighted | None
     deliberation: Deliberation
     """Residents' votes on each other's published wishes, and the opinion groups."""
+    reminders: ReminderOutcomes = field(default_factory=ReminderOutcomes)
+    """What became of the reminders of unfinished answers."""
 
     @property
     def per_persona(self) -> list[Breakdown]:
@@ -164,6 +167,7 @@ async def compute(
         represented=represented,
         weighted=_weighted(candidates, by, populations) if overall is not None else None,
         deliberation=await deliberation.deliberation(database),
+        reminders=await reminder_outcomes(database),
     )
 
 
@@ -504,7 +508,33 @@ def tables(
     places: Places | None = None,
 ) -> list[Table]:
     """The figures as tables, labelled in the reader's language."""
-    return [*_answer_tables(stats, content, t, questions, places), *deliberation_tables(stats, content, t)]
+    return [
+        *_answer_tables(stats, content, t, questions, places),
+        *deliberation_tables(stats, content, t),
+        *reminder_tables(stats, t),
+    ]
+
+
+def reminder_tables(stats: Stats, t: Translator) -> list[Table]:
+    """The residents reminded of an unfinished answer, and what they did after; nothing before
+    the first reminder went out."""
+    outcomes = stats.reminders
+    if not outcomes.reminded:
+        return []
+    rows: list[tuple[str, ...]] = [
+        (label, t.number(count), t.percent(count / outcomes.reminded))
+        for label, count in (
+            (t._("Rappelés"), outcomes.reminded),
+            (t._("Ont repris leur réponse"), outcomes.resumed),
+            (t._("Ont confirmé leur réponse"), outcomes.completed),
+        )
+    ]
+    note = t._(
+        "Un seul rappel par réponse laissée en cours. Repris : le bouton du rappel touché, ou la "
+        "réponse poursuivie ensuite ; confirmé : la réponse enregistrée après le rappel."
+    )
+    headers = ("", t._("Habitants"), t._("Part des rappelés"))
+    return [Table(t._("Rappels de réponses inachevées"), headers, rows, note)]
 
 
 def deliberation_tables(stats: Stats, content: Content, t: Translator) -> list[Table]:

@@ -106,6 +106,7 @@ def summary(
         else:
             message.line(t._("du {first}", first=t.date(first)))
             message.line(t._("au {last}", last=t.date(last)))
+    _reminders(message, stats, t)
 
     message.heading(t._("Valeurs (méthode Borda)"))
     overall = stats.overall
@@ -135,6 +136,17 @@ def summary(
     message.heading(t._("À suivre"))
     message.line(t._("Les graphiques, puis le rapport complet à ouvrir ou imprimer."))
     return message.text()
+
+
+def _reminders(message: _Message, stats: Stats, t: Translator) -> None:
+    """The residents reminded of an unfinished answer and what they did, once there are some."""
+    outcomes = stats.reminders
+    if not outcomes.reminded:
+        return
+    message.heading(t._("Rappels"))
+    message.line(t.ngettext("{n} habitant rappelé", "{n} habitants rappelés", outcomes.reminded))
+    message.line(t.ngettext("{n} a repris sa réponse", "{n} ont repris leur réponse", outcomes.resumed))
+    message.line(t.ngettext("{n} l’a confirmée", "{n} l’ont confirmée", outcomes.completed))
 
 
 def _first(

@@ -1,9 +1,17 @@
 """The export as a workbook, for people: the answers, what each column means, and the figures.
 
-Sheets: « Réponses » (one row per confirmed answer, typed cells), « Lisez-moi » (the columns,
-the values, paradoxes and personas, the pseudonym and small-group rules, when the export was
-made), then one sheet per table of the statistics, the very tables ``/stats`` shows
-(:func:`bot.synthesis.stats.tables`), their figures written as numbers.
+Sheets: « Réponses » (one row per confirmed answer, typed cells), « Votes » (one row per vote
+on a shared wish, :mod:`bot.synthesis.votes_export`), « Lisez-moi » (the columns, the values,
+paradoxes and personas, the pseudonym and small-group rules, when the export was made), then
+one sheet per table of the statistics, the very tables ``/stats`` shows
+(:func:`bot.synthesis.stats.tables`), their figures written as numbers, and « Thèmes ».
+
+With the themes of the wishes computed (:mod:`bot.themes.synthesis`), the answers have their
+theme(s) and confidence beside the wish (« à classer » below the threshold), and « Thèmes » holds
+the tables ``fabrique-bot themes`` prints (:func:`bot.themes.tables.tables`: each theme's share
+overall, by paradox, persona and territory with the small-group rule, three representative
+wishes per theme, the candidate themes); without them, « Thèmes » and « Lisez-moi » say they
+were not computed and how to get them.
 
 Written with xlsxwriter in constant-memory mode: each row goes to a temporary file as soon as
 the next one begins, so memory stays flat however many answers there are. Every text is
@@ -23,10 +31,19 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from bot.content import Content
+from bot.dialogs.question import Column
 from bot.i18n import N_, Translator
 from bot.personas import NO_PERSONA
 from bot.synthesis.export import SMALL_GROUP, SUPPRESSED, Cell, Exporter, ExportFilter, description, header
 from bot.synthesis.stats import Table, compute, tables
+from bot.synthesis.votes_export import COLUMNS as VOTE_COLUMNS
+from bot.synthesis.votes_export import NOTE as VOTES_NOTE
+from bot.synthesis.votes_export import SHEET as VOTES_SHEET
+from bot.synthesis.votes_export import votes_sheet
+from bot.themes.reading import Assignment
+from bot.themes.summary import Themes
+from bot.themes.synthesis import ThemesOrNot, Unthemed, Why
+from bot.themes.tables import tables as theme_tables
 
 SHEET_ROWS = 1_048_576
 """Rows in a sheet (Excel's limit): past them, the answers go on to a second sheet."""
@@ -54,6 +71,30 @@ WORKBOOK_OPTIONS = {
     "strings_to_numbers": False,
     "remove_timezone": True,  # Paris times are written as the wall clock in Paris
 }
+CONFIDENCE = "0.00"
+
+
+def _no_cell(_: Any, __: Any) -> None:
+    return None
+
+
+THEME_COLUMNS = (
+    Column("theme", _no_cell, header=N_("Thème"), description=N_(
+        "Le thème que la machine donne au souhait (voir la feuille « Thèmes »), ou « à classer » "
+        "quand elle n’en est pas assez sûre ; celui de l’équipe quand elle l’a corrigé.")),
+    Column("confidence", _no_cell, header=N_("Confiance"), description=N_(
+        "La confiance de la machine dans ce thème, de 0 à 1 (1 : corrigé par l’équipe) ; pour un "
+        "souhait « à classer », celle du thème le plus proche.")),
+    Column("theme_2", _no_cell, header=N_("Thème 2"), description=N_(
+        "Un second thème, quand le souhait relève aussi de celui-ci.")),
+    Column("confidence_2", _no_cell, header=N_("Confiance 2"), description=N_(
+        "La confiance de la machine dans le second thème.")),
+    Column("wish_key", _no_cell, header=N_("Clé du souhait"), description=N_(
+        "La clé du souhait (W- et 16 chiffres hexadécimaux, la même pour les mêmes mots) : pour "
+        "corriger son thème, copiez-la dans le fichier des corrections avec le bon thème.")),
+)  # fmt: skip
+"""The themes' columns of the answers, after the wish, when the themes were computed (the
+names are those of ``fabrique-bot themes --output``)."""
 _UNSAFE_IN_NAMES = re.compile(r"[\[\]:*?/\\]")
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -167,17 +208,24 @@ async def write_workbook(
     t: Translator,
     now: dt.datetime,
     progress: Callable[[int], object] | None = None,
+    themes: ThemesOrNot | None = None,
 ) -> int:
     """Write the workbook to ``out`` (a path or a binary file), labels in ``t``'s language;
-    returns the number of answers."""
+    returns the number of answers. ``themes`` are computed by the caller, on the same answers
+    (:func:`bot.themes.synthesis.compute_themes`); without them, the workbook says they were
+    not asked for."""
+    themes = themes if themes is not None else Unthemed(Why.NOT_ASKED)
     stats = await compute(exporter.database, exporter.content, where, exporter.questions, exporter.places)
-    figures = tables(stats, exporter.content, _Figures(t), exporter.questions, exporter.places)
+    figuring = _Figures(t)
+    figures = tables(stats, exporter.content, figuring, exporter.questions, exporter.places)
     sheets = _Sheets(out)
     try:
-        count = await _answers(sheets, exporter, where, t, progress)
-        _readme(sheets, sheets.add(t._("Lisez-moi")), exporter, where, t, now, count)
+        count = await _answers(sheets, exporter, where, t, progress, themes)
+        await votes_sheet(sheets, exporter.database, where, t)
+        _readme(sheets, sheets.add(t._("Lisez-moi")), exporter, where, t, now, count, themes)
         for table in figures:
             _table(sheets, sheets.add(_tab(table.title, t)), table)
+        _themes(sheets, sheets.add(t._("Thèmes")), exporter.content, t, figuring, themes)
     finally:
         sheets.close()
     return count
@@ -194,10 +242,14 @@ async def _answers(
     where: ExportFilter,
     t: Translator,
     progress: Callable[[int], object] | None,
+    themes: ThemesOrNot,
 ) -> int:
     """One row per answer, under a frozen header row with filters, on as many sheets as Excel's
-    row limit asks for."""
+    row limit asks for; with the themes, theirs after the wish."""
     columns = exporter.columns
+    themed = _Themed(themes, t, columns) if isinstance(themes, Themes) else None
+    if themed is not None:
+        columns = [*columns[: themed.after], *THEME_COLUMNS, *columns[themed.after :]]
     headers = [header(column, t) for column in columns]
     styles = [sheets.wrapped if column.free_text else None for column in columns]
     last = len(columns) - 1
@@ -216,7 +268,8 @@ async def _answers(
     row = count = 0
     number = 1
     widths: list[float] | None = None
-    async for batch in exporter.cells(where):
+    async for answers in exporter.cells(where):
+        batch = answers if themed is None else list(map(themed.row, answers))
         if widths is None:  # from the headers and the first answers
             widths = [
                 WIDEST if column.free_text else _width([name, *(_shown(r[i]) for r in batch[:200])])
@@ -247,19 +300,74 @@ async def _answers(
     return count
 
 
+class _Themed:
+    """The themes' cells of each answer, found by its wish (the same words, the same themes)."""
+
+    def __init__(self, themes: Themes, t: Translator, columns: Sequence[Column]) -> None:
+        self.after = next(i for i, column in enumerate(columns) if column.name == "wish") + 1
+        self.wish = self.after - 1
+        pairs = zip(themes.records, themes.assignments, strict=True)
+        self.by_wish: dict[str, Assignment] = {record.text: assignment for record, assignment in pairs}
+        self.labels = {theme.id: t.content(theme.label) for theme in themes.codebook.themes}
+        self.unclassified = t._("à classer")
+        self.none: tuple[Cell | Figure, ...] = (None,) * len(THEME_COLUMNS)
+
+    def cells(self, wish: Cell) -> tuple[Cell | Figure, ...]:
+        assignment = self.by_wish.get(wish) if isinstance(wish, str) else None
+        if assignment is None:  # an answer confirmed after the themes were read
+            return self.none
+        first = assignment.confidences[0] if assignment.themes else assignment.nearest_confidence
+        themes = [self.labels.get(theme, theme) for theme in assignment.themes] or [self.unclassified]
+        second = assignment.confidences[1] if len(assignment.confidences) > 1 else None
+        return (
+            themes[0],
+            Figure.of(f"{first:.2f}", first, CONFIDENCE),
+            themes[1] if len(themes) > 1 else None,
+            None if second is None else Figure.of(f"{second:.2f}", second, CONFIDENCE),
+            assignment.key,
+        )
+
+    def row(self, answer: tuple[Cell, ...]) -> tuple[Cell | Figure, ...]:
+        return (*answer[: self.after], *self.cells(answer[self.wish]), *answer[self.after :])
+
+
+def _themes(
+    sheets: _Sheets,
+    sheet: Worksheet,
+    content: Content,
+    t: Translator,
+    figuring: Translator,
+    themes: ThemesOrNot,
+) -> None:
+    """The themes' tables one under the other (:func:`bot.themes.tables.tables`, figures as
+    numbers), or the line saying they were not computed and how to get them."""
+    if isinstance(themes, Unthemed):
+        sheet.set_column(0, 0, 100, sheets.wrapped)
+        sheets.cell(sheet, 0, 0, t._("Thèmes des souhaits"), sheets.title)
+        sheets.cell(sheet, 2, 0, themes.line(t), sheets.wrapped)
+        return
+    stacked = theme_tables(themes, content, figuring)
+    row = 0
+    for table in stacked:
+        row = _table(sheets, sheet, table, row, widths=False) + 2
+    _widths(sheet, stacked)
+
+
 def _shown(cell: Cell) -> str:
     return "0000-00-00 00:00:00" if isinstance(cell, dt.datetime) else "" if cell is None else str(cell)
 
 
-def _table(sheets: _Sheets, sheet: Worksheet, table: Table) -> None:
-    """A table of the statistics: its title, its headers, its rows, its note; figures written
-    as numbers (a suppressed one stays « < 5 »)."""
-    sheets.cell(sheet, 0, 0, table.title, sheets.title)
-    row = 2
+def _table(sheets: _Sheets, sheet: Worksheet, table: Table, top: int = 0, *, widths: bool = True) -> int:
+    """A table of the statistics from row ``top``: its title, its headers, its rows, its note;
+    figures written as numbers (a suppressed one stays « < 5 »). The first table of a sheet
+    freezes its headers; ``widths`` fits the columns to it. Returns the row after it."""
+    sheets.cell(sheet, top, 0, table.title, sheets.title)
+    row = top + 2
     if table.headers:
         for col, text in enumerate(table.headers):
             sheets.cell(sheet, row, col, text, sheets.heading)
-        sheet.freeze_panes(row + 1, 1)
+        if top == 0:
+            sheet.freeze_panes(row + 1, 1)
         row += 1
     for cells in table.rows:
         for col, text in enumerate(cells):
@@ -269,8 +377,16 @@ def _table(sheets: _Sheets, sheet: Worksheet, table: Table) -> None:
                 sheets.cell(sheet, row, col, text)
         row += 1
     if table.note:
-        sheets.cell(sheet, row + 1, 0, table.note)
-    texts = [table.headers, *table.rows]
+        row += 1
+        sheets.cell(sheet, row, 0, table.note)
+    if widths:
+        _widths(sheet, [table])
+    return row
+
+
+def _widths(sheet: Worksheet, stacked: Sequence[Table]) -> None:
+    """Each column as wide as its longest cell in these tables (titles and notes overflow)."""
+    texts = [cells for table in stacked for cells in (table.headers, *table.rows)]
     for col in range(max((len(cells) for cells in texts), default=0)):
         column = [str(cells[col]) for cells in texts if col < len(cells)]
         sheet.set_column(col, col, _width(column))
@@ -308,9 +424,11 @@ def _readme(
     t: Translator,
     now: dt.datetime,
     count: int,
+    themes: ThemesOrNot,
 ) -> None:
     """What the workbook holds: the consultation, when and what was exported, each column of
-    the answers, the values, paradoxes and personas, the pseudonym and small-group rules."""
+    the answers, the values, paradoxes and personas, the pseudonym and small-group rules, and
+    how the themes were computed (or that they were not, and how to get them)."""
     content: Content = exporter.content
     widths = (30, 36, 90)
     for col, width in enumerate(widths):
@@ -332,6 +450,14 @@ def _readme(
     out.section(t._("Les colonnes de la feuille « {sheet} »", sheet=t._("Réponses")))
     out.line([t._("Colonne"), t._("Nom (CSV en anglais, JSON)"), t._("Contenu")], sheets.heading)
     for column in exporter.columns:
+        out.line([header(column, t), column.name, description(column, t)])
+        if column.name == "wish" and isinstance(themes, Themes):
+            for theme_column in THEME_COLUMNS:
+                out.line([header(theme_column, t), theme_column.name, description(theme_column, t)])
+    out.section(t._("Les colonnes de la feuille « {sheet} »", sheet=t._(VOTES_SHEET)))
+    out.paragraph(t._(VOTES_NOTE), sum(widths))
+    out.line([t._("Colonne"), t._("Nom (CSV en anglais, JSON)"), t._("Contenu")], sheets.heading)
+    for column in VOTE_COLUMNS:
         out.line([header(column, t), column.name, description(column, t)])
     out.section(t._("Les valeurs"))
     out.line([t._("Identifiant"), t._("Valeur"), t._("Description")], sheets.heading)
@@ -370,6 +496,39 @@ def _readme(
         ),
         across,
     )
+    out.section(t._("Thèmes des souhaits"))
+    if isinstance(themes, Unthemed):
+        out.paragraph(themes.line(t), across)
+    else:
+        corrections = (
+            t._("Corrections de l’équipe appliquées : {n}.", n=t.number(themes.corrections_applied))
+            if themes.corrections_applied
+            else ""
+        )
+        out.paragraph(
+            " ".join(
+                filter(
+                    None,
+                    (
+                        t._(
+                            "Chaque souhait est lu par un modèle de langue multilingue, sur cette "
+                            "machine, et rangé dans au plus deux thèmes du codebook de l’équipe ({n} "
+                            "thèmes, décrits en une ou deux lignes) ; quand sa confiance est sous "
+                            "{threshold}, il est « à classer ». Les mêmes souhaits et le même codebook "
+                            "donnent toujours le même résultat. La feuille « {sheet} » donne la part "
+                            "de chaque thème, en tout et par paradoxe, habitant et territoire, trois "
+                            "souhaits représentatifs par thème, et des thèmes candidats parmi les "
+                            "souhaits à classer.",
+                            n=t.number(len(themes.codebook.themes)),
+                            threshold=t.decimal(themes.threshold),
+                            sheet=t._("Thèmes"),
+                        ),
+                        corrections,
+                    ),
+                )
+            ),
+            across,
+        )
     out.section(t._("Les autres feuilles"))
     out.paragraph(
         t._(

@@ -169,6 +169,7 @@ async def test_the_command_menu_is_published_in_both_languages(sandbox: BotApiSa
         "privacy",
         "avis",
         "partage",
+        "resultats",
         "profile",
         "mydata",
         "forget",

@@ -1,19 +1,29 @@
 """The synthesis of residents' votes, read from the database: planted opinion groups come out,
-with their wishes and the consensus; forgotten voters stay one participant each."""
+with their wishes and the consensus; forgotten voters stay one participant each; the wishes'
+extremity is kept for the dealer, which then offers the divisive ones more."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
 
+from sqlalchemy import delete, select
+
 from bot.content import load_content
-from bot.storage import Database, Resident
-from bot.storage.models import SharedWish, Vote
+from bot.dialogs.context import DialogContext, Previous
+from bot.dialogs.steps import StepName
+from bot.places import load_places
+from bot.services.deliberation import Deliberation
+from bot.storage import Database, DialogState, Resident
+from bot.storage.models import SharedWish, Vote, WishExtremity
 from bot.synthesis.deliberation import consensus, deliberation, groups, rows
+from bot.synthesis.opinions import Counts, priority
 from bot.synthesis.stats import compute, tables
+from tests.conftest import FixedClock
 from tests.words import words
 
 CONTENT = load_content()
+PLACES = load_places()
 NOW = datetime(2017, 5, 2, 12, 0, tzinfo=UTC)
 t = words("fr")
 
@@ -84,3 +94,58 @@ async def test_small_groups_are_not_shown_and_purged_voters_still_count_once(dat
     shown = tables(await compute(database, CONTENT), CONTENT, t)
     assert shown[-1].title == t._("Avis sur les souhaits partagés (les plus votés)")
     assert "Pas encore de groupes d’opinion" in shown[-1].note
+
+
+async def dealt(database: Database, resident: Resident, deals: int) -> list[int]:
+    """The wish the bot's dealer puts on a fresh card for this resident, ``deals`` times (each
+    with the seeded choice of another dialog version)."""
+    dealer = Deliberation(None, FixedClock(NOW))  # type: ignore[arg-type]  # deal() needs no dialog
+    chosen = []
+    async with database.transaction() as repos:
+        for version in range(deals):
+            state = DialogState(resident_id=resident.id, version=version, step=StepName.VOTE)
+            ctx = DialogContext(t, CONTENT, PLACES, state, Previous())
+            assert await dealer.deal(repos, resident, ctx) is None
+            assert ctx.card is not None
+            chosen.append(ctx.card.wish_id)
+    return chosen
+
+
+async def test_after_an_analysis_the_dealer_favours_the_wishes_that_divide(database: Database) -> None:
+    ids = await plant(database, per_group=15)
+    divisive, agreed = set(ids[:8]), set(ids[8:12])
+    async with database.transaction() as repos:
+        newcomer = await repos.residents.add(999_999, "fr", "v", NOW)
+        before = {tally.wish_id: tally for tally in await repos.deliberation.tallies(newcomer)}
+    assert {tally.extremity for tally in before.values()} == {0.0}, "no analysis yet"
+    dealt_before = await dealt(database, newcomer, 300)
+
+    result = await deliberation(database)  # fabrique-bot stats, /stats, the report, the workbook
+    async with database.transaction() as repos:
+        stored = await repos.deliberation.extremities()
+        after = {tally.wish_id: tally for tally in await repos.deliberation.tallies(newcomer)}
+    assert stored == {wish: result.opinions.extremity[wish] for wish in ids[:12]}, "the analysis is kept"
+    assert min(stored[wish] for wish in divisive) > max(stored[wish] for wish in agreed)
+    for wish in divisive:
+        counts = Counts(before[wish].agree, before[wish].disagree, before[wish].passed)
+        assert after[wish].extremity == stored[wish] > 0
+        assert priority(counts, after[wish].extremity) > priority(counts), "a divisive wish comes first more"
+
+    dealt_after = await dealt(database, newcomer, 300)
+    share_before = sum(wish in divisive for wish in dealt_before) / len(dealt_before)
+    share_after = sum(wish in divisive for wish in dealt_after) / len(dealt_after)
+    assert share_after > share_before + 0.25, (share_before, share_after)  # 0.35, then 0.75
+
+
+async def test_the_last_analysis_replaces_the_extremity_kept(database: Database) -> None:
+    ids = await plant(database, per_group=15)
+    await deliberation(database)
+    async with database.transaction() as repos:
+        await repos.session.execute(delete(Vote).where(Vote.wish_id.in_(ids[:4])))
+    result = await deliberation(database)
+    async with database.session() as session:
+        rows = dict((await session.execute(select(WishExtremity.wish_id, WishExtremity.extremity))).all())
+    assert set(rows) == set(ids[4:12]), "a wish no longer voted on loses its extremity"
+    assert rows == {wish: result.opinions.extremity[wish] for wish in ids[4:12]}
+    unchanged = await deliberation(database, remember=False)
+    assert unchanged.opinions == result.opinions

@@ -3,7 +3,8 @@ without scrolling sideways, and prints on at most four A4 pages, however full th
 
 Two consultations: a crowded one (every persona, paradox, territory and age band, a dozen
 sources with the longest codes, every wish as long as allowed, one with a word of 300 letters),
-and a tiny one (a few answers, most groups « < 5 »).
+and a tiny one (a few answers, most groups « < 5 »); each with the themes of the wishes (read by
+a stand-in for the model, which spreads them over every theme of the codebook) and without.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from bot.i18n import I18n
 from bot.places import OUTSIDE, load_places
 from bot.storage import Answer, Database, Resident
 from bot.synthesis.report import build_report
+from bot.themes import load_codebook
+from bot.themes.codebook import SHIPPED
+from bot.themes.synthesis import ThemeRequest, compute_themes
 from tests.preview.test_preview import CHROMIUM, CHROMIUM_ARGS, PHONE, require_browser
 from tests.synthesis.conftest import ORDER
+from tests.themes.test_themes_summary import Hashed
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -160,13 +165,23 @@ def pages(pdf: bytes) -> int:
     return count
 
 
+@pytest.mark.parametrize("themed", [True, False], ids=["themes", "no-themes"])
 @pytest.mark.parametrize("consultation", [crowd, few], ids=["crowd", "few"])
 async def test_the_report_reads_on_a_phone_and_prints_on_four_pages(
-    database: Database, browser: Browser, consultation: Callable[[], list[Person]], tmp_path: Path
+    database: Database,
+    browser: Browser,
+    consultation: Callable[[], list[Person]],
+    themed: bool,
+    tmp_path: Path,
 ) -> None:
     await write(database, consultation())
-    html = (await build_report(database, CONTENT, I18n("fr")("fr"), datetime(2018, 1, 20, tzinfo=UTC))).html
+    request = ThemeRequest(load_codebook(), SHIPPED, None, cache=None) if themed else None
+    themes = await compute_themes(database, CONTENT, request, embedder=Hashed())
+    t = I18n("fr")("fr")
+    html = (await build_report(database, CONTENT, t, datetime(2018, 1, 20, tzinfo=UTC), themes)).html
     (tmp_path / "report.html").write_text(html, encoding="utf-8")  # to look at when this fails
+    assert t._("Les thèmes des souhaits") in html
+    assert ('<table class="themes">' in html) is themed
 
     page = await opened(browser, html)
     try:

@@ -9,6 +9,7 @@ from bot.application import Fabrique
 from bot.sandbox import BotApiSandbox
 from bot.sandbox.models import Message
 from bot.synthesis.summary import WIDTH, width, wrap
+from bot.typography import french
 from tests.conftest import Cli
 from tests.phone import Phone
 from tests.services.test_broadcasts import STAFF
@@ -63,7 +64,9 @@ async def test_staff_get_a_short_summary_the_charts_and_the_report_in_the_chat(
         assert size["height"] >= size["width"] >= 1000
         assert photo.caption and len(photo.caption) > 60
     assert "Borda" in (photos[0].caption or "")
-    assert "« < 5 »" in (photos[1].caption or ""), "the personas chosen by fewer than five are said to be"
+    assert french("« < 5 »") in (photos[1].caption or ""), (
+        "the personas chosen by fewer than five are said to be"
+    )
     # The report, as a file to open, print or share.
     document = report.content["document"]
     assert document["file_name"].startswith("fabrique-report-") and document["file_name"].endswith(".html")
@@ -72,6 +75,8 @@ async def test_staff_get_a_short_summary_the_charts_and_the_report_in_the_chat(
     assert page.startswith("<!DOCTYPE html>")
     assert WISH in page
     assert page.count("data:image/png;base64,") == CHARTS
+    # No themes computed on the server yet: the chat does not start the model, and says so.
+    assert t._("Les thèmes des souhaits") in page and "fabrique-bot themes" in page
 
 
 async def test_the_summary_in_english_and_before_anyone_answered(
@@ -92,7 +97,7 @@ async def test_the_summary_in_english_and_before_anyone_answered(
 
 
 async def test_stats_and_report_from_the_command_line(
-    phone: Callable[..., Phone], bot: Fabrique, tmp_path: Path, fabrique_bot: Cli
+    phone: Callable[..., Phone], bot: Fabrique, sandbox: BotApiSandbox, tmp_path: Path, fabrique_bot: Cli
 ) -> None:
     await five_answers(phone)
     result = await fabrique_bot("stats", "--charts", str(tmp_path / "charts"), "--language", "en")
@@ -108,3 +113,12 @@ async def test_stats_and_report_from_the_command_line(
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert WISH in page
     assert page.count("data:image/png;base64,") == CHARTS
+    assert '<table class="themes">' not in page, "themes only when asked for"
+
+    # With the themes: the model reads the wishes, and keeps their vectors in DATA_DIR…
+    result = await fabrique_bot("report", str(tmp_path / "themed.html"), "--themes")
+    assert result.returncode == 0, result.stderr
+    assert '<table class="themes">' in (tmp_path / "themed.html").read_text(encoding="utf-8")
+    # … where /stats in the chat finds them.
+    *_, report = await stats_in_the_chat(phone(STAFF, "fr"), sandbox)
+    assert '<table class="themes">' in sandbox.file(report.content["document"]["file_id"]).content.decode()

@@ -159,6 +159,7 @@ async def test_the_figures_the_small_group_rule_and_the_readme(database: Databas
         t._("Réponses par source"), t._("Habitants choisis"), t._("Répondants par territoire"),
         t._("Répondants par âge"), t._("Classement des valeurs"), t._("Classement pondéré"),
         t._("Préférences deux à deux"), t._("Valeurs par habitant"), t._("Valeurs par paradoxe"),
+        t._("Thèmes"),
     ]  # fmt: skip
     participation = rows(book[t._("Participation")])
     assert participation[0][0] == t._("Participation")

@@ -33,9 +33,11 @@ class Wish:
     territory: str | None = None
 
 
-async def write(database: Database, *wishes: Wish) -> None:
+async def write(database: Database, *wishes: Wish, start: int = 0) -> None:
+    """Each wish by a resident of its own, a minute apart; ``start`` numbers them after those of
+    earlier calls."""
     async with database.session() as session, session.begin():
-        for index, given in enumerate(wishes):
+        for index, given in enumerate(wishes, start=start):
             moment = datetime(2017, 5, 9, 10, tzinfo=UTC) + timedelta(minutes=index)
             resident = Resident(telegram_id=900_000 + index, language="fr", consent_version="v",
                                 consented_at=moment, subscribed=False, created_at=moment)  # fmt: skip
