@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from weakref import WeakKeyDictionary
@@ -53,11 +53,14 @@ from bot.personas import NO_PERSONA
 from bot.places import OUTSIDE, Places
 from bot.storage import Repositories, Resident
 from bot.storage.tallies import Ballot, Census, Counted, GroupKey, Tally
+from bot.storage.theme_counts import ThemeTally
 from bot.synthesis.export import SMALL_GROUP
 from bot.synthesis.ranking import Aggregate, Ranking, aggregate_counts
 
 RECOUNT = timedelta(seconds=60)
 """How old the census may be before a standing takes it again."""
+THEMES = 3
+"""The most frequent themes of the wishes ``/resultats`` names."""
 
 
 class Kind(StrEnum):
@@ -86,6 +89,8 @@ class Standing:
     """The resident's ranking; None if they have none to compare."""
     groups: tuple[Group, ...]
     """Everyone first, then the resident's persona and territory when known."""
+    themes: tuple[ThemeTally, ...] = ()
+    """For ``/resultats``: the most frequent themes of the wishes, when they were computed."""
 
     @property
     def everyone(self) -> Group:
@@ -153,12 +158,18 @@ class Standings:
 
     async def latest(self, repos: Repositories, resident: Resident | None, commune: str | None) -> Standing:
         """For ``/resultats``: the ranking of the resident's latest confirmed answer (the one
-        they confirmed last, whatever its paradox), none for someone without one."""
+        they confirmed last, whatever its paradox), none for someone without one, and the
+        :data:`THEMES` themes of the wishes with the most respondents (at least
+        :data:`SMALL_GROUP`) when the themes were last computed over every answer."""
         answers = await repos.answers.of(resident) if resident is not None else []
-        if not answers:
-            return await self.of(repos, None, None, None, None)
-        latest = answers[0]
-        return await self.of(repos, resident, self.comparable(latest.ranking), latest.persona_id, commune)
+        if answers:
+            latest = answers[0]
+            ballot = self.comparable(latest.ranking)
+            standing = await self.of(repos, resident, ballot, latest.persona_id, commune)
+        else:
+            standing = await self.of(repos, None, None, None, None)
+        themes = await repos.theme_counts.most_frequent(SMALL_GROUP, THEMES)
+        return replace(standing, themes=tuple(themes))
 
     async def _answers(self, repos: Repositories, resident: Resident) -> list[Counted]:
         """The resident's answers that rank the current values, as the census counts them."""
@@ -225,7 +236,8 @@ class Standings:
 
     def results(self, t: Translator, standing: Standing, commune_said: bool) -> str:
         """``/resultats``: the resident's latest ranking, their place, how to compare with their
-        territory if they have not said their commune, and the participation (HTML)."""
+        territory if they have not said their commune, the participation and the most frequent
+        themes of the wishes (HTML)."""
         if standing.ballot is None:
             intro = t._(
                 "Vous n’avez pas encore classé les valeurs : répondez à un paradoxe pour voir ici "
@@ -244,7 +256,7 @@ class Standings:
                     "avec /profile."
                 )
             )
-        parts.append(self._participation(t, standing))
+        parts.append("\n".join([self._participation(t, standing), *self._themes(t, standing)]))
         return "\n\n".join(parts)
 
     def _comparison(self, t: Translator, standing: Standing, intro: list[str]) -> str:
@@ -272,6 +284,21 @@ class Standings:
             respondents=t.number(everyone.respondents),
             answers=t.number(everyone.ranking.ballots),
         )
+
+    def _themes(self, t: Translator, standing: Standing) -> list[str]:
+        """The most frequent themes, each with its share of the wishes (none when there are none).
+        Labels are shown as the codebook writes them: it has them in French only."""
+        if not standing.themes:
+            return []
+        shares = ", ".join(f"{h(theme.label)} ({t.percent(theme.share)})" for theme in standing.themes)
+        return [
+            t.ngettext(
+                "Thème le plus fréquent des souhaits : {themes}.",
+                "Thèmes les plus fréquents des souhaits : {themes}.",
+                len(standing.themes),
+                themes=shares,
+            )
+        ]
 
     def order(self, t: Translator, ranking: Ranking) -> str:
         """Values best first, tied ones together (« A › B = C › … »), escaped for HTML."""

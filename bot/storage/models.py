@@ -194,6 +194,23 @@ class WishExtremity(Base):
     analysed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ThemeCount(Base):
+    """A theme of the codebook as the last computation of the themes over every confirmed
+    answer found it (``bot.themes.synthesis``): what ``/resultats`` shows of the themes without
+    the model. One row per theme of that computation's codebook, all replaced at the next."""
+
+    __tablename__ = "theme_counts"
+
+    theme_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(80))
+    """As the codebook wrote it then."""
+    wishes: Mapped[int] = mapped_column(Integer)
+    respondents: Mapped[int] = mapped_column(Integer)
+    all_wishes: Mapped[int] = mapped_column(Integer)
+    """The wishes the computation read, of every theme or none: the share's denominator."""
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Broadcast(Base):
     """A stage announcement written by staff, from draft to the last delivery."""
 

@@ -18,6 +18,7 @@ from bot.storage.models import Answer, AppSecret, DialogState, Resident, Vote
 from bot.storage.queues import InboxRepository, OutboxRepository
 from bot.storage.reminders import ReminderRepository
 from bot.storage.tallies import TallyRepository
+from bot.storage.theme_counts import ThemeCountRepository
 
 
 class ResidentRepository:
@@ -178,6 +179,7 @@ class Repositories:
         self.deliberation = DeliberationRepository(session)
         self.reminders = ReminderRepository(session)
         self.tallies = TallyRepository(session)
+        self.theme_counts = ThemeCountRepository(session)
 
 
 async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> str:

@@ -10,6 +10,11 @@ In the chat, ``/stats`` and ``/export`` read the themes from that file and never
 for the model: they read at most :data:`CHAT_NEW_WISHES` new wishes (a few seconds, in the
 synthesis' worker thread), and when there are more, or when the themes were never computed on
 the server, they leave the themes out with a line saying to run ``fabrique-bot themes`` there.
+
+Every computation over every confirmed answer (``fabrique-bot themes``, ``report --themes``,
+``export --themes`` without a filter, ``package``; ``/stats`` and an ``/export`` of every
+paradox in the chat) keeps each theme's wishes and respondents in the database
+(:func:`keep_counts`), where ``/resultats`` reads the most frequent themes without the model.
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import Settings
 from bot.content import Content
 from bot.errors import OperatorError
 from bot.i18n import Translator
 from bot.storage import Database
+from bot.storage.theme_counts import ThemeTally
 from bot.synthesis.export import ExportFilter
 from bot.themes.answers import read_records
 from bot.themes.codebook import Codebook, codebook_path, load_codebook
@@ -178,7 +187,8 @@ async def compute_themes(
     """The themes of the confirmed answers (those ``where`` selects), or why they are left out:
     not asked for (no ``request``), the extra not installed, or more new wishes than the request
     lets the model read. ``embedder`` defaults to the shipped model, its vectors kept in the
-    request's file (a test may give another)."""
+    request's file (a test may give another). Themes of every confirmed answer are kept for
+    ``/resultats`` (:func:`keep_counts`)."""
     if request is None:
         return Unthemed(Why.NOT_ASKED)
     if embedder is None:
@@ -214,7 +224,25 @@ async def compute_themes(
     finally:
         if cache is not None:
             _keep(cache)
+    await keep_counts(database, themes)
     return themes
+
+
+async def keep_counts(database: Database, themes: Themes) -> None:
+    """Keep each theme's wishes and respondents in the database for ``/resultats`` when
+    ``themes`` are those of every confirmed answer (see :meth:`~bot.storage.theme_counts.
+    ThemeCountRepository.replace`); a database that cannot be written (a read-only copy, a lock
+    held too long) costs ``/resultats`` this update, with a warning, not the command its result."""
+    read, overall = len(themes.records), themes.overall.shares
+    tallies = [
+        ThemeTally(theme.id, theme.label, overall[theme.id].answers, overall[theme.id].respondents, read)
+        for theme in themes.codebook.themes
+    ]
+    try:
+        async with database.transaction() as repos:
+            await repos.theme_counts.replace(tallies, read, datetime.now(UTC))
+    except DBAPIError as exc:
+        log.warning("the themes' counts could not be kept for /resultats: %s", type(exc.orig).__name__)
 
 
 def _keep(cache: CachedEmbedder) -> None:

@@ -11,8 +11,10 @@ from babel.lists import format_list
 
 from bot.application import Fabrique
 from bot.content import load_content
+from bot.dialogs import h
 from bot.services.deliberation import Deliberation
 from bot.services.standing import RECOUNT
+from bot.storage.theme_counts import ThemeTally
 from tests.conftest import FixedClock
 from tests.dialogs.test_resident_dialog import accept
 from tests.journey import KEEP_IT, answer, describe
@@ -31,6 +33,10 @@ SEEDED = [
 ]
 """Five residents before ours: four chose Malika, four live in the Pays d'Aix."""
 HEADING = "{group} ({n} répondant) : {order}", "{group} ({n} répondants) : {order}"
+THEMES = (
+    "Thème le plus fréquent des souhaits : {themes}.",
+    "Thèmes les plus fréquents des souhaits : {themes}.",
+)
 PAIR = "Seuls {share} de leurs classements placent {above} avant {below}, comme vous."
 
 
@@ -151,8 +157,20 @@ async def test_resultats_before_any_answer_says_how_to_take_part(
         t._("Il faut au moins {n} répondants pour comparer : revenez bientôt avec /resultats.", n=5) in alone
     )
     assert t._("Participation à ce jour : moins de {n} habitants.", n=5) in alone
+    assert t.ngettext(*THEMES, 1, themes="").split(" ")[0] not in alone, "themes never computed"
 
     await write(bot.database, SEEDED)
+    # A computation of the themes over these five wishes (as `fabrique-bot themes` keeps it): all
+    # five about transport, by five respondents; two also about housing, by two.
+    async with bot.database.transaction() as repos:
+        await repos.theme_counts.replace(
+            [
+                ThemeTally("logement", "Logement", 2, 2, 5),
+                ThemeTally("transports", "Transports & mobilité", 5, 5, 5),
+            ],
+            len(SEEDED),
+            clock.now(),
+        )
     clock.moment += RECOUNT  # the answers are counted again at most every RECOUNT
     reply = shown((await stranger.send("/resultats")).text or "")
     assert (
@@ -173,5 +191,7 @@ async def test_resultats_before_any_answer_says_how_to_take_part(
         )
         in reply
     )
+    assert shown(t.ngettext(*THEMES, 1, themes=f"{h('Transports & mobilité')} ({t.percent(1)})")) in reply
+    assert "Logement" not in reply, "two respondents: never named"
     help_text = (await stranger.send("/help")).text or ""
     assert "/resultats — " + t._("voir où vous vous situez dans les résultats") in help_text

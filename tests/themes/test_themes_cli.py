@@ -11,7 +11,10 @@ from pathlib import Path
 
 from bot.content import CONTENT_DIR
 from bot.personas import CATALOGUE
+from bot.services.standing import THEMES
 from bot.storage import Database
+from bot.storage.theme_counts import ThemeTally
+from bot.synthesis.export import SMALL_GROUP
 from bot.themes.codebook import SHIPPED
 from bot.typography import french
 from tests.test_cli import cli, environment, one_line
@@ -37,6 +40,16 @@ async def answers(tmp_path: Path) -> None:
         await database.close()
 
 
+async def most_frequent(tmp_path: Path) -> list[ThemeTally]:
+    """The themes ``/resultats`` would name, from the counts the last run kept."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'fabrique.sqlite3'}")
+    try:
+        async with database.transaction() as repos:
+            return await repos.theme_counts.most_frequent(SMALL_GROUP, THEMES)
+    finally:
+        await database.close()
+
+
 def read_rows(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="utf-8-sig", newline="") as out:
         return list(csv.DictReader(out))
@@ -56,6 +69,10 @@ async def test_themes_prints_a_summary_writes_a_row_per_wish_and_respects_correc
     assert rows[6]["theme"] == "a_classer" and rows[6]["theme_label"] == "à classer"
     assert all(0 < float(row["confidence"]) <= 1 for row in rows)
     assert (tmp_path / "cache.npz").is_file()
+    kept = await most_frequent(tmp_path)
+    assert [(theme.theme_id, theme.respondents, theme.all_wishes) for theme in kept] == [
+        ("transports", 5, len(WISHES))
+    ], "kept in the database for /resultats: the only theme of five respondents"
 
     # Staff copy a row to the corrections file with the theme they want; the next run keeps it.
     corrected = {**rows[4], "theme": "securite", "theme_2": ""}
