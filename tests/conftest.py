@@ -18,6 +18,7 @@ from bot.application import Fabrique, build
 from bot.config import Settings
 from bot.runtime import polling
 from bot.sandbox import BotApiSandbox
+from bot.storage import Database
 from tests.phone import Phone
 
 TOKEN = "123456:SANDBOX-TOKEN-abcdefghijklmnopqrstuv"
@@ -77,6 +78,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         return
     async with postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """An empty database at the current schema, on each backend."""
+    database = Database(database_url)
+    await database.upgrade()
+    yield database
+    await database.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ to count again, each resident's own answers counting as they are now."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -51,14 +50,6 @@ SIX = [
     Given("ouverture,fraternite,responsabilite,innovation,authenticite", persona="carlos", commune=MARSEILLE),
 ]
 """Five chose Malika (shown), four live in the Pays d'Aix (not shown)."""
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.close()
 
 
 async def write(database: Database, answers: list[Given]) -> None:

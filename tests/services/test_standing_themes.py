@@ -5,10 +5,7 @@ from a computation over every answer, replaced as a whole."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from bot.content import load_content
 from bot.dialogs import h
@@ -36,14 +33,6 @@ COUNTS = [
 ]
 """Transports has the most respondents; Nature and Logement as many, Nature more wishes;
 Propreté the most wishes but four respondents; Sécurité five, but fourth."""
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.close()
 
 
 async def keep(database: Database, counts: list[ThemeTally], read: int, now: datetime = NOW) -> None:

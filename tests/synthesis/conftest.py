@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from bot.storage import Answer, Database, Resident
 
@@ -29,14 +26,6 @@ class Given:
     source: str | None = None
     day: int = 9
     anonymous: bool = False
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.close()
 
 
 async def write(database: Database, *answers: Given) -> None:

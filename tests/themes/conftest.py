@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,11 +47,3 @@ async def write(database: Database, *wishes: Wish, start: int = 0) -> None:
                        wish=given.wish, ranking="fraternite,innovation,authenticite,ouverture,responsabilite",
                        territory=given.territory, language="fr", consent_version="v", submitted_at=moment)
             )  # fmt: skip
-
-
-@pytest.fixture
-async def database(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url)
-    await database.upgrade()
-    yield database
-    await database.close()
