@@ -26,8 +26,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from functools import lru_cache
-from operator import attrgetter
+from functools import lru_cache, partial
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
 
@@ -40,6 +40,7 @@ from bot.dialogs.questions import QUESTIONS
 from bot.i18n import N_, I18n, Translator
 from bot.places import Places, load_places
 from bot.storage import Answer, Database
+from bot.storage.ahead import read_ahead
 from bot.storage.repositories import secret
 from bot.storage.tallies import respondent as respondent
 
@@ -208,19 +209,25 @@ def text(cell: Cell) -> str:
     return neutralise(cell) if isinstance(cell, str) else str(cell)
 
 
+def csv_fields(delimiter: str) -> Callable[[list[Cell]], list[str]]:
+    """Cells as CSV fields, a column at a time: :func:`text`, quoted as :mod:`csv` does
+    (``QUOTE_MINIMAL``) without its per-character cost, nor a call per cell."""
+    special = re.compile(f'[{re.escape(delimiter)}"\r\n]').search
+
+    def fields(cells: list[Cell]) -> list[str]:
+        written = [
+            ("'" + cell if cell.startswith(FORMULA_STARTS) else cell) if cell.__class__ is str else text(cell)
+            for cell in cells  # most cells are text: text(), inlined
+        ]
+        return ['"' + field.replace('"', '""') + '"' if special(field) else field for field in written]
+
+    return fields
+
+
 def csv_cell(delimiter: str) -> Callable[[Cell], str]:
-    """A cell as a CSV field: :func:`text`, quoted as :mod:`csv` does (``QUOTE_MINIMAL``)
-    without its per-character cost."""
-    special = re.compile(f'[{re.escape(delimiter)}"\r\n]')
-
-    def field(cell: Cell) -> str:
-        if cell.__class__ is str:  # most cells: text(), inlined
-            written = "'" + cell if cell.startswith(FORMULA_STARTS) else cell
-        else:
-            written = text(cell)
-        return '"' + written.replace('"', '""') + '"' if special.search(written) else written
-
-    return field
+    """One cell as a CSV field (:func:`csv_fields`)."""
+    fields = csv_fields(delimiter)
+    return lambda cell: fields([cell])[0]
 
 
 class Moments:
@@ -406,8 +413,9 @@ class Exporter:
         async with self.database.engine.connect() as connection:
             result = await connection.stream(self._query(where).execution_options(yield_per=BATCH))
             record = namedtuple("record", list(result.keys()))  # type: ignore[misc]
-            async for partition in result.partitions():
-                yield list(map(record._make, partition))
+            make = partial(tuple.__new__, record)  # record._make without its Python frame
+            async for partition in read_ahead(result.partitions()):
+                yield list(map(make, partition))
 
     async def columnwise(
         self,
@@ -416,15 +424,17 @@ class Exporter:
         *,
         textual: bool = False,
         join: Callable[[tuple[U, ...]], U] | None = None,
+        encode_all: Callable[[list[Cell]], list[U]] | None = None,
     ) -> AsyncIterator[list[Sequence[U]]]:
         """Every matching answer, oldest first, a batch at a time and column-wise: for each
-        column, its cell for each answer of the batch, encoded by ``encode``. A ``textual``
-        encoding starts with :func:`text`: it may be given that text instead of the cell. With
-        ``join``, the columns of a group come joined into one (the CSV's fields and their
-        separators)."""
+        column, its cell for each answer of the batch, encoded by ``encode`` (or, for a column
+        whose every cell differs, ``encode_all`` on the whole column). A ``textual`` encoding
+        starts with :func:`text`: it may be given that text instead of the cell. With ``join``,
+        the columns of a group come joined into one (the CSV's fields and their separators)."""
         groups = self._groups(await self.pseudonyms())
         shared = await self._shared(where)
-        coders = [_coder(group, encode, shared, textual, join) for group in groups]
+        column = encode_all or (lambda cells: list(map(encode, cells)))
+        coders = [_coder(group, encode, column, shared, textual, join) for group in groups]
         async for batch in self._batches(where):
             yield [column for coder in coders for column in coder(batch)]
 
@@ -463,7 +473,9 @@ class Exporter:
                 column.name if language == NAMES_LANGUAGE else header(column, t) for column in self.columns
             ]
             out.write(delimiter.join(map(field, headers)) + "\r\n")
-            async for columns in self.columnwise(where, field, textual=True, join=delimiter.join):
+            fields = csv_fields(delimiter)
+            columns_of = self.columnwise(where, field, textual=True, join=delimiter.join, encode_all=fields)
+            async for columns in columns_of:
                 out.write("\r\n".join(map(delimiter.join, zip(*columns, strict=True))) + "\r\n")
                 written += len(columns[0])
                 if progress is not None:
@@ -490,6 +502,7 @@ def _frozen(value: Any) -> Any:
 def _coder(
     group: _Group,
     encode: Callable[[Cell], U],
+    encode_all: Callable[[list[Cell]], list[U]],
     shared: dict[str, set[object]],
     textual: bool,
     join: Callable[[tuple[U, ...]], U] | None,
@@ -509,13 +522,13 @@ def _coder(
 
     def split(encoded: Iterator[tuple[U, ...]]) -> list[Sequence[U]]:
         if join is not None:
-            return [[units[0] for units in encoded]]
+            return [list(map(itemgetter(0), encoded))]
         return list(zip(*encoded, strict=True)) or [() for _ in range(width)]
 
     if group.cached == 0:
         if group.cell is not None:
             one = group.text if textual and group.text is not None else group.cell
-            return lambda batch: [list(map(encode, map(one, map(read, batch))))]
+            return lambda batch: [encode_all(list(map(one, map(read, batch))))]
         return lambda batch: split(map(compute, map(read, batch), *verdicts(batch)))
 
     lookup: Callable[[list[Any], list[Any]], list[Sequence[U]]]

@@ -11,9 +11,10 @@ figure can point at a handful of people.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -27,7 +28,7 @@ from bot.places import OUTSIDE, Places, load_places
 from bot.storage import Answer, Database
 from bot.synthesis import deliberation
 from bot.synthesis.deliberation import Deliberation
-from bot.synthesis.export import SMALL_GROUP, ExportFilter, respondent
+from bot.synthesis.export import BATCH, SMALL_GROUP, ExportFilter, respondent
 from bot.synthesis.export import SUPPRESSED as SUPPRESSED
 from bot.synthesis.ranking import Aggregate, Ranking, WeightedAggregate, aggregate_counts, aggregate_weighted
 from bot.synthesis.reminders import ReminderOutcomes, reminder_outcomes
@@ -43,12 +44,18 @@ WEIGHTED_BY = "territory"
 
 @dataclass
 class _Group:
-    respondents: set[int] = field(default_factory=set)
+    """Answers read in respondent order: a respondent is counted when their first answer in
+    the group comes, so that no group keeps the set of its respondents (millions of entries)."""
+
+    respondents: int = 0
     answers: int = 0
     ballots: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    last: int | None = None
 
     def add(self, respondent: int, ballot: tuple[str, ...]) -> None:
-        self.respondents.add(respondent)
+        if respondent != self.last:
+            self.respondents += 1
+            self.last = respondent
         self.answers += 1
         self.ballots[ballot] += 1
 
@@ -104,7 +111,7 @@ def _breakdowns(
     result = []
     for key in order:
         group = groups.get(key, _Group())
-        size = len(group.respondents)
+        size = group.respondents
         ranking = aggregate_counts(candidates, group.ballots) if size >= SMALL_GROUP else None
         result.append(Breakdown(key, size, group.answers, ranking))
     return result
@@ -125,29 +132,32 @@ async def compute(
     by: dict[str, dict[str, _Group]] = {
         name: defaultdict(_Group) for name in ("paradox", "day", "source", *(b.id for _, b in declared))
     }
-    columns = select(Answer.__table__, respondent().label("who"))
-    query = (where or ExportFilter()).apply(columns).execution_options(yield_per=5000)
-    async with database.session() as session:
-        async for answer in await session.stream(query):
-            who = answer.who
-            ballot = tuple(answer.ranking.split(","))
-            if sorted(ballot) != sorted(candidates):
-                continue  # the values changed since this answer: it cannot be ranked with the others
-            everyone.add(who, ballot)
-            by["paradox"][answer.paradox_id].add(who, ballot)
-            by["day"][answer.submitted_at.astimezone(PARIS).date().isoformat()].add(who, ballot)
-            by["source"][answer.source or ""].add(who, ballot)
-            for question, breakdown in declared:
-                value = question.restored(answer)
-                key = breakdown.key(value) if value is not None else None
-                by[breakdown.id][NOT_SAID if key is None else key].add(who, ballot)
-    size = len(everyone.respondents)
+    ranked = sorted(candidates)
+    days: dict[datetime, str] = {}  # the Paris day of each hour of answers, looked up once
+    async for answer in _answers(database, where or ExportFilter()):
+        who = answer.who
+        ballot = tuple(answer.ranking.split(","))
+        if sorted(ballot) != ranked:
+            continue  # the values changed since this answer: it cannot be ranked with the others
+        everyone.add(who, ballot)
+        by["paradox"][answer.paradox_id].add(who, ballot)
+        hour = answer.submitted_at.replace(minute=0, second=0, microsecond=0)
+        day = days.get(hour)
+        if day is None:
+            day = days[hour] = hour.astimezone(PARIS).date().isoformat()
+        by["day"][day].add(who, ballot)
+        by["source"][answer.source or ""].add(who, ballot)
+        for question, breakdown in declared:
+            value = question.restored(answer)
+            key = breakdown.key(value) if value is not None else None
+            by[breakdown.id][NOT_SAID if key is None else key].add(who, ballot)
+    size = everyone.respondents
     reader = Reader(I18n("fr")("fr"), content, places)
     groups = {b.id: _keys(b, reader, by[b.id]) for _, b in declared}
     populations = {b.id: b.population(places) for _, b in declared if b.population is not None}
     represented = {
         split: representativeness(
-            {key: len(by[split][key].respondents) for key in groups[split]},
+            {key: by[split][key].respondents for key in groups[split]},
             population,
             unknown=[key for key in groups[split] if key not in population],
         )
@@ -171,6 +181,17 @@ async def compute(
     )
 
 
+async def _answers(database: Database, where: ExportFilter) -> AsyncIterator[Any]:
+    """The matching answers, each respondent's together (what :class:`_Group` counts on)."""
+    who = respondent()
+    query = where.apply(select(Answer.__table__, who.label("who"))).order_by(who)
+    async with database.session() as session:
+        result = await session.stream(query.execution_options(yield_per=BATCH))
+        async for partition in result.partitions():
+            for answer in partition:
+                yield answer
+
+
 def _keys(breakdown: Declared, reader: Reader, seen: dict[str, _Group]) -> list[str]:
     """The breakdown's groups in their declared order, then « outside » and « not said »."""
     keys = [key for key, _ in breakdown.groups(reader)]
@@ -185,7 +206,7 @@ def _weighted(
         return None
     groups = by[WEIGHTED_BY]
     weighting = post_stratification(
-        {key: len(group.respondents) for key, group in groups.items()},
+        {key: group.respondents for key, group in groups.items()},
         population,
         unknown=[key for key in groups if key not in population],
     )

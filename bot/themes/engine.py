@@ -16,7 +16,8 @@ table) and the tensors, every matrix in blocks of 32 weights of 4 bits with a ha
 encoder is the BERT of ``e5.c``:
 
 - every linear layer's 4-bit weights are re-quantised to 8 bits per output row (a rounding of
-  at most 1/254 of the row's largest weight), and each token's activations to 8 bits (scale: the
+  at most 1/254 of the row's largest weight; stored unsigned where the CPU needs it to add its
+  products exactly: :func:`exact_signed_products`), and each token's activations to 8 bits (scale: the
   token's largest magnitude / 127) right before each product; the query, key and value
   projections are one product;
 - attention, layer norms and GELU are in 32-bit floats; mean pooling and the L2 norm in numpy.
@@ -31,6 +32,7 @@ text's vector is the same, bit for bit, alone or in any batch, however many run 
 from __future__ import annotations
 
 import os
+import platform
 import re
 import struct
 from collections.abc import Callable, Sequence
@@ -57,6 +59,22 @@ META = "\u2581"
 _BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", 16)])
 """A Q4_0 block: 32 weights; byte j holds weight j (low 4 bits) and weight j + 16 (high), each
 stored plus 8."""
+
+
+def exact_signed_products() -> bool:
+    """Whether MLAS adds products of unsigned 8-bit activations and signed 8-bit weights
+    exactly on this CPU. On x86 without VNNI it multiplies them with ``vpmaddubsw``, whose sums
+    of two products saturate at 32,767 (255 × 127 × 2 does not fit): vectors then depended on
+    the CPU, and one wish in a hundred changed theme. There, weights are stored unsigned with
+    an offset of 128 (MLAS's unsigned × unsigned products, exact, about 30 % slower), so every
+    CPU adds the same integers."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return True  # ARM's dot products accumulate in 32 bits
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return re.search(r"\b(avx512_vnni|avx_vnni)\b", flags) is not None
 
 
 def model_path() -> Path:
@@ -237,6 +255,7 @@ def _graph(weights: Weights) -> bytes:
     tiny, per_127 = constant(np.array(1e-30, np.float32)), constant(np.array(1 / 127, np.float32))
     one, offset = constant(np.array(1.0, np.float32)), constant(np.array(128, np.uint8))
     offsets = constant(np.array([128], np.uint8))
+    signed = exact_signed_products()
 
     def linear(x: str, matrix: NDArray[np.float32], bias: NDArray[np.float32]) -> str:
         """x · matrixᵀ + bias, in 8-bit integers: weights per output row, activations per token
@@ -244,13 +263,17 @@ def _graph(weights: Weights) -> bytes:
         inputs = matrix.shape[1]
         row_scale = np.abs(matrix).max(axis=1) / 127
         row_scale[row_scale == 0] = 1
-        quantised = np.clip(np.rint(matrix / row_scale[:, None]), -127, 127).astype(np.int8)
+        quantised = np.clip(np.rint(matrix / row_scale[:, None]), -127, 127).astype(np.int8).T
         token_scale = op("Mul", op("Max", op("ReduceMax", op("Abs", x), last, keepdims=1), tiny), per_127)
         rows = op("Reshape", x, constant(np.array([-1, inputs], np.int64)))
         scales = op("Reshape", token_scale, last)
         codes = op("QuantizeLinear", rows, scales, op("Expand", offsets, op("Shape", scales)), axis=0)
-        product = op("MatMulIntegerToFloat", codes, constant(quantised.T), one,
-                     constant(row_scale.astype(np.float32)), offset, domain="com.microsoft")  # fmt: skip
+        if signed:
+            stored, offsets_b = constant(quantised), []
+        else:
+            stored, offsets_b = constant((quantised.astype(np.int16) + 128).astype(np.uint8)), [offset]
+        product = op("MatMulIntegerToFloat", codes, stored, one, constant(row_scale.astype(np.float32)),
+                     offset, *offsets_b, domain="com.microsoft")  # fmt: skip
         shape = op("Concat", op("Shape", x, end=-1), constant(np.array([len(matrix)], np.int64)), axis=0)
         return op("Add", op("Mul", op("Reshape", product, shape), token_scale), constant(bias))
 

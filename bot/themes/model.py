@@ -68,7 +68,7 @@ class E5Embedder:
     @property
     def name(self) -> str:
         """Names the engine's version too: another may round its products differently."""
-        return f"multilingual-e5-small-q4-w8a8/query/onnxruntime-{metadata.version('onnxruntime')}"
+        return f"multilingual-e5-small-q4-w8a8-exact/query/onnxruntime-{metadata.version('onnxruntime')}"
 
     @classmethod
     def _loaded(cls) -> Any:

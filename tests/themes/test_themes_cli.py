@@ -22,7 +22,7 @@ from tests.themes.conftest import Wish, write
 
 WISHES = [
     Wish("plus de bus et de trams le soir", "p1", "malika", "marseille-provence"),
-    Wish("un métro jusqu'aux quartiers nord", "p1", "malika", "marseille-provence"),
+    Wish("un métro jusqu'aux quartiers nord la nuit", "p1", "malika", "marseille-provence"),
     Wish("des trains toutes les 15 minutes entre Aix et Marseille", "p1", "malika", "pays-d-aix"),
     Wish("moins de bouchons sur l'autoroute", "p1", "malika", "pays-d-aix"),
     Wish("des pistes cyclables sûres", "p1", "malika", None),
