@@ -40,7 +40,6 @@ from bot.dialogs.questions import QUESTIONS
 from bot.i18n import N_, I18n, Translator
 from bot.places import Places, load_places
 from bot.storage import Answer, Database
-from bot.storage.ahead import read_ahead
 from bot.storage.repositories import secret
 from bot.storage.tallies import respondent as respondent
 
@@ -414,7 +413,7 @@ class Exporter:
             result = await connection.stream(self._query(where).execution_options(yield_per=BATCH))
             record = namedtuple("record", list(result.keys()))  # type: ignore[misc]
             make = partial(tuple.__new__, record)  # record._make without its Python frame
-            async for partition in read_ahead(result.partitions()):
+            async for partition in result.partitions():
                 yield list(map(make, partition))
 
     async def columnwise(
