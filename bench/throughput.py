@@ -1,14 +1,30 @@
-"""Resident throughput: 1,000 residents through the whole dialog, every Bot API call 50 ms late.
+"""Residents' throughput: Fabrique against a no-logic bot making the same Bot API calls, 50 ms each.
 
 The local Bot API server runs in its own process with ``--latency 0.05``; simulated residents
-(this process) each go through one paradox — /start, consent, « Répondre », a persona, a
-wish, a typed ranking, confirm — acting as soon as the bot has answered. Measured: updates
-per second, and the time from each action to the bot's answer (p50, p99). The same run
-drives the baseline, a plain python-telegram-bot ConversationHandler bot doing the same dialog
-(bench/baseline_bot.py), and Fabrique on SQLite and, with ``--postgres URL`` (an admin URL),
-on PostgreSQL. Target: at least 1,000 updates/s on SQLite with p99 under 500 ms, nothing lost.
+(this process, bench/residents.py) each go through one paradox — /start, consent, « Répondre »,
+a persona, a wish, a typed ranking, confirm — and each bot runs in its own process. One run:
+
+1. Recording: Fabrique (SQLite) answers one resident with no added latency, and the Bot API
+   calls it makes for each action are saved as a script (bench/recording.py).
+2. The ceiling: a bot with no logic replays that script for every resident — the same calls,
+   texts and keyboards, over the same transport and update processing (bench/ceiling_bot.py).
+3. Fabrique on SQLite and, with ``--postgres URL`` (an admin URL; ``TEST_POSTGRES_URL`` by
+   default), on PostgreSQL, each in a fresh database; with ``--before REF``, also Fabrique as it
+   was at that commit; with ``--baseline``, a plain python-telegram-bot ConversationHandler bot
+   doing the same dialog (bench/baseline_bot.py, about 13 minutes for 1,000 residents).
+
+Each case runs in closed loop first (``--residents`` all at once, each acting as soon as
+answered: the most updates per second it sustains; Fabrique's as ``ratio_to_ceiling``). Then,
+unless ``--no-open-loop``, the ceiling and the current Fabrique run in open loop: residents
+arrive evenly for ``--open-seconds`` and think 2–6 s after each screen, so that the offered load
+is a given rate (100 updates/s, then 50 % and 80 % of the case's closed-loop figure; the ceiling
+at 80 % only); latencies are measured once all arrivals are under way. Every run starts a fresh
+server, bot and database. One JSON line per run; targets (issue 17): Fabrique at least 0.6 of
+the ceiling, and at 80 % of its own maximum a p99 under 500 ms, nothing lost.
 
     python bench/throughput.py --residents 1000 [--postgres postgresql+asyncpg://u:p@127.0.0.1/postgres]
+
+``BENCH_WRAP`` (e.g. ``"python -m cProfile -o /tmp/fabrique.prof"``) wraps Fabrique's command.
 """
 
 from __future__ import annotations
@@ -19,29 +35,31 @@ import json
 import os
 import platform
 import socket
-import statistics
 import sys
 import tempfile
-import time
 import uuid
-from collections import defaultdict
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
+from recording import record
+from residents import ACTIONS, FIRST_ID, arrivals, closed_loop, open_loop
 from sqlalchemy.engine import make_url
 
 from bot.sandbox.sandbox import DEFAULT_TOKEN
 
-WISH = "Une métropole où l’on circule facilement entre les communes, à pied, à vélo et en bus."
-ACTIONS: list[tuple[str, str]] = [
-    ("text", "/start"), ("tap", ""), ("tap", ""), ("tap", ""),
-    ("text", WISH), ("text", "3 1 5 2 4"), ("tap", ""),
-]  # fmt: skip
-FIRST_ID = 5_000_000
+CONCURRENT_UPDATES = 512
+"""Fabrique's MAX_CONCURRENT_UPDATES (its connection pool too) and the ceiling bot's both."""
+OPEN_RATE = 100.0
+OPEN_SHARES = (0.5, 0.8)
+"""Open-loop rates besides :data:`OPEN_RATE`, as shares of the case's closed-loop updates/s."""
+CEILING_SHARE = 0.8
+FABRIQUE = [sys.executable, "-m", "bot", "run"]
+HERE = Path(__file__).parent
 
 
 def free_port() -> int:
@@ -50,76 +68,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Residents:
-    """The simulated residents and what they see, followed through the sandbox's event stream."""
+@dataclass
+class Case:
+    """A bot to measure: its command, and a fresh environment for each run (``{api}`` is the
+    server's URL)."""
 
-    def __init__(self, url: str, count: int) -> None:
-        self.url = url
-        self.count = count
-        self.latest: dict[int, dict[str, Any]] = {}
-        self.replies: dict[int, int] = defaultdict(int)
-        self.changed: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
-        self.latencies: list[float] = []
-        self.updates = 0
-
-    async def follow(self, client: aiohttp.ClientSession, since: int) -> None:
-        headers = {"Accept": "text/event-stream"}
-        async with client.get(
-            f"{self.url}/sandbox/events?since={since}", headers=headers, timeout=None
-        ) as stream:
-            async for raw in stream.content:
-                line = raw.decode().strip()
-                if not line.startswith("data:"):
-                    continue
-                event = json.loads(line[5:])
-                message = event["data"].get("message")
-                if event["type"] == "message" and message["from_bot"]:
-                    chat = event["chat_id"]
-                    self.latest[chat] = message
-                    self.replies[chat] += 1
-                    self.changed[chat].set()
-
-    async def act(self, client: aiohttp.ClientSession, chat: int) -> None:
-        for kind, text in ACTIONS:
-            before = self.replies[chat]
-            self.changed[chat].clear()
-            started = time.monotonic()
-            if kind == "text":
-                body: dict[str, Any] = {"text": text, "user_id": chat}
-                path = f"chats/{chat}/messages"
-            else:
-                message = self.latest[chat]
-                button = message["reply_markup"]["inline_keyboard"][0][0]
-                body = {"data": button["callback_data"], "user_id": chat}
-                path = f"chats/{chat}/messages/{message['message_id']}/press"
-            async with client.post(f"{self.url}/sandbox/{path}", json=body) as answer:
-                answer.raise_for_status()
-            self.updates += 1
-            while self.replies[chat] <= before:
-                await asyncio.wait_for(self.changed[chat].wait(), timeout=1800)
-                self.changed[chat].clear()
-            self.latencies.append(time.monotonic() - started)
-
-
-async def drive(url: str, count: int) -> dict[str, float]:
-    residents = Residents(url, count)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as client:
-        async with client.get(f"{url}/sandbox/events?since=0&timeout=0") as snapshot:
-            since = (await snapshot.json())["last_seq"]
-        follower = asyncio.create_task(residents.follow(client, since))
-        started = time.monotonic()
-        await asyncio.gather(*(residents.act(client, FIRST_ID + i) for i in range(count)))
-        wall = time.monotonic() - started
-        follower.cancel()
-    latencies = sorted(residents.latencies)
-    return {
-        "updates": residents.updates,
-        "updates_per_second": round(residents.updates / wall, 1),
-        "p50_ms": round(1000 * statistics.median(latencies)),
-        "p99_ms": round(1000 * latencies[int(0.99 * (len(latencies) - 1))]),
-        "answered": sum(1 for i in range(count) if residents.replies[FIRST_ID + i] == len(ACTIONS)),
-        "wall_seconds": round(wall, 1),
-    }
+    name: str
+    command: list[str]
+    environment: Callable[[], AbstractAsyncContextManager[dict[str, str]]]
+    cwd: str | None = None
+    wrapped: bool = False
 
 
 @asynccontextmanager
@@ -146,15 +104,15 @@ async def sandbox_with_residents(latency: float, first_id: int, count: int) -> A
         await sandbox.wait()
 
 
-async def run_case(
-    name: str, command: list[str], env: dict[str, str], count: int, latency: float, cwd: str | None = None
-) -> dict[str, Any]:
-    async with sandbox_with_residents(latency, FIRST_ID, count) as url:
-        wrap = os.environ.get("BENCH_WRAP", "").split()  # e.g. a profiler
+@asynccontextmanager
+async def running(case: Case, count: int, latency: float) -> AsyncIterator[str]:
+    """``case``'s bot polling a fresh server with ``count`` residents; the server's URL."""
+    async with case.environment() as env, sandbox_with_residents(latency, FIRST_ID, count) as url:
+        wrap = os.environ.get("BENCH_WRAP", "").split() if case.wrapped else []
         bot = await asyncio.create_subprocess_exec(
-            *(part.replace("{api}", url) for part in wrap + command),
+            *(part.replace("{api}", url) for part in wrap + case.command),
             env={key: value.replace("{api}", url) for key, value in env.items()},
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=cwd,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=case.cwd,
         )  # fmt: skip
         try:
             async with aiohttp.ClientSession() as client:
@@ -163,10 +121,57 @@ async def run_case(
                         if (await answer.json()).get("long_polling"):
                             break
                     await asyncio.sleep(0.2)
-            return {"case": name, **await drive(url, count)}
+            yield url
         finally:
             bot.terminate()
             await bot.wait()
+
+
+async def measured(
+    case: Case, count: int, latency: float, drive: Callable[[str], Awaitable[dict[str, Any]]]
+) -> dict[str, Any]:
+    async with running(case, count, latency) as url:
+        result = {"case": case.name, **await drive(url)}
+    print(json.dumps(result), flush=True)
+    return result
+
+
+async def closed(case: Case, count: int, latency: float, ceiling: float | None = None) -> float:
+    """One closed-loop run of ``case``, printed; its updates per second."""
+
+    async def drive(url: str) -> dict[str, Any]:
+        result = await closed_loop(url, count)
+        if ceiling:
+            result["ratio_to_ceiling"] = round(result["updates_per_second"] / ceiling, 3)
+        return result
+
+    return float((await measured(case, count, latency, drive))["updates_per_second"])
+
+
+async def opened(case: Case, rate: float, seconds: float, latency: float) -> None:
+    """One open-loop run of ``case`` at ``rate`` updates per second, printed."""
+    await measured(case, arrivals(rate, seconds), latency, lambda url: open_loop(url, rate, seconds))
+
+
+def unchanged(env: dict[str, str]) -> Callable[[], AbstractAsyncContextManager[dict[str, str]]]:
+    """The same environment for every run."""
+
+    @asynccontextmanager
+    async def same() -> AsyncIterator[dict[str, str]]:
+        yield env
+
+    return same
+
+
+def sqlite(env: dict[str, str]) -> Callable[[], AbstractAsyncContextManager[dict[str, str]]]:
+    """Fresh environments with a new SQLite database each."""
+
+    @asynccontextmanager
+    async def fresh() -> AsyncIterator[dict[str, str]]:
+        with tempfile.TemporaryDirectory() as folder:
+            yield env | {"DATA_DIR": folder, "WEB_PORT": str(free_port())}
+
+    return fresh
 
 
 @asynccontextmanager
@@ -183,6 +188,17 @@ async def fresh_postgres(postgres: str) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+def postgresql(env: dict[str, str], admin: str) -> Callable[[], AbstractAsyncContextManager[dict[str, str]]]:
+    """Fresh environments with a new database on the PostgreSQL server at the URL ``admin``."""
+
+    @asynccontextmanager
+    async def fresh() -> AsyncIterator[dict[str, str]]:
+        async with fresh_postgres(admin) as database:
+            yield env | {"DATABASE_URL": database, "WEB_PORT": str(free_port())}
+
+    return fresh
 
 
 @asynccontextmanager
@@ -202,55 +218,81 @@ async def checkout(ref: str | None) -> AsyncIterator[str | None]:
             await remove.wait()
 
 
-async def main_async(
-    count: int, latency: float, postgres: str | None, *, before: str | None, baseline: bool
-) -> list[dict[str, Any]]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "STAFF_"))}
-    # Simulated residents answer at once; real ones take more than Telegram's second per chat.
-    common = {**base, "TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN, "TELEGRAM_API_URL": "{api}",
-              "PER_CHAT_RATE": "1000", "MAX_CONCURRENT_UPDATES": "512"}  # fmt: skip
-    results = []
-    if baseline:
-        command = [sys.executable, str(Path(__file__).with_name("baseline_bot.py")), "{api}"]
-        environment = base | {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN}
-        name = "plain PTB ConversationHandler (baseline)"
-        results.append(await run_case(name, command, environment, count, latency))
-    fabrique = [sys.executable, "-m", "bot", "run"]
-    async with checkout(before) as earlier:
-        versions = [(f"Fabrique {before}", earlier)] if earlier else []
+async def recorded(fabrique: Case, script: Path) -> None:
+    """Record Fabrique's calls for each action into ``script``, and print them."""
+    async with running(fabrique, 1, 0.0) as url:
+        steps = await record(url, FIRST_ID)
+    await asyncio.to_thread(script.write_text, json.dumps(steps))
+    methods = [[call["method"] for call in step] for step in steps]
+    calls = sum(map(len, methods))
+    summary = {"case": "Fabrique's Bot API calls per action (recorded)", "steps": methods,
+               "calls_per_update": round(calls / len(ACTIONS), 2)}  # fmt: skip
+    print(json.dumps(summary), flush=True)
+
+
+async def ceiling_runs(script: Path, env: dict[str, str], args: argparse.Namespace) -> float:
+    """The ceiling bot replaying ``script``: closed loop, then open loop at 80 %; its updates/s."""
+    command = [sys.executable, str(HERE / "ceiling_bot.py"), "{api}", str(script), str(CONCURRENT_UPDATES)]
+    case = Case("ceiling: same Bot API calls, no logic", command, unchanged(env))
+    ceiling = await closed(case, args.residents, args.latency)
+    if args.open_loop:
+        await opened(case, CEILING_SHARE * ceiling, args.open_seconds, args.latency)
+    return ceiling
+
+
+async def fabrique_runs(env: dict[str, str], ceiling: float, args: argparse.Namespace) -> None:
+    """Fabrique (and as it was at ``--before``) on each database: closed loop, then open loop."""
+    async with checkout(args.before) as earlier:
+        versions = [(f"Fabrique {args.before}", earlier)] if earlier else []
         for label, tree in [*versions, ("Fabrique", None)]:
-            with tempfile.TemporaryDirectory() as folder:
-                sqlite_env = common | {"DATA_DIR": folder, "WEB_PORT": str(free_port())}
-                results.append(await run_case(f"{label}, SQLite", fabrique, sqlite_env, count, latency, tree))
-            if postgres:
-                async with fresh_postgres(postgres) as database:
-                    pg_env = common | {"DATABASE_URL": database, "WEB_PORT": str(free_port())}
-                    name = f"{label}, PostgreSQL"
-                    results.append(await run_case(name, fabrique, pg_env, count, latency, tree))
-    return results
+            cases = [Case(f"{label}, SQLite", FABRIQUE, sqlite(env), tree, wrapped=True)]
+            if args.postgres:
+                cases.append(
+                    Case(f"{label}, PostgreSQL", FABRIQUE, postgresql(env, args.postgres), tree, True)
+                )
+            for case in cases:
+                most = await closed(case, args.residents, args.latency, ceiling)
+                if args.open_loop and tree is None:
+                    for rate in (OPEN_RATE, *(share * most for share in OPEN_SHARES)):
+                        await opened(case, rate, args.open_seconds, args.latency)
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "STAFF_"))}
+    bare = base | {"TELEGRAM_BOT_TOKEN": DEFAULT_TOKEN}
+    # Simulated residents answer at once; real ones take more than Telegram's second per chat.
+    fabrique = bare | {"TELEGRAM_API_URL": "{api}", "PER_CHAT_RATE": "1000",
+                       "MAX_CONCURRENT_UPDATES": str(CONCURRENT_UPDATES)}  # fmt: skip
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "script.json"
+        await recorded(Case("recording", FABRIQUE, sqlite(fabrique)), script)
+        ceiling = await ceiling_runs(script, bare, args)
+    if args.baseline:
+        command = [sys.executable, str(HERE / "baseline_bot.py"), "{api}"]
+        baseline = Case("plain PTB ConversationHandler (baseline)", command, unchanged(bare))
+        await closed(baseline, args.residents, args.latency)
+    await fabrique_runs(fabrique, ceiling, args)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--residents", type=int, default=1000)
+    parser.add_argument("--residents", type=int, default=1000, help="residents of each closed-loop run")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds added to every Bot API call")
     parser.add_argument(
         "--postgres", default=os.environ.get("TEST_POSTGRES_URL"), help="admin URL of a PostgreSQL server"
     )
     parser.add_argument(
-        "--before", metavar="REF", help="also run Fabrique as it was at this git commit, in the same run"
+        "--before", metavar="REF", help="also run Fabrique as it was at this git commit (closed loop)"
     )
     parser.add_argument(
-        "--no-baseline", action="store_true", help="skip the plain python-telegram-bot bot (13 min)"
+        "--baseline", action="store_true", help="also run the plain python-telegram-bot bot (13 min)"
     )
+    parser.add_argument("--open-seconds", type=float, default=45.0, help="arrivals of each open-loop run")
+    parser.add_argument("--no-open-loop", dest="open_loop", action="store_false")
     args = parser.parse_args()
-    run = main_async(
-        args.residents, args.latency, args.postgres, before=args.before, baseline=not args.no_baseline
-    )
-    for result in asyncio.run(run):
-        print(json.dumps(result))
+    asyncio.run(main_async(args))
     python = f"{platform.python_implementation()} {platform.python_version()}"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {python}")
 

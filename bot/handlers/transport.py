@@ -3,7 +3,7 @@
 python-telegram-bot's default transport (httpx) spends CPU in proportion to its pool size on
 every request: with the hundreds of requests in flight that concurrent residents need, it
 caps a bot at about a hundred Bot API calls a second on this project's benchmark machine (see
-``bench/ceiling.py``). aiohttp, already a dependency for the web server, keeps its pool in
+``bench/README.md``). aiohttp, already a dependency for the web server, keeps its pool in
 constant time per request.
 """
 
