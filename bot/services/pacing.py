@@ -5,6 +5,11 @@ residents in a dialog take from it without waiting for broadcasts (priority); br
 for what is left. Each chat also has its own small budget (a short burst, then about one
 message per second), and everyone holds back while Telegram has asked to (a 429's
 ``retry_after``).
+
+Telegram counts a chat's messages when they arrive, not when they leave: a message held up on
+the way would make the next one, sent on time, arrive too soon after it. So each chat is paced
+at :data:`CHAT_HEADROOM` of its rate, which leaves a message about a tenth of a second's slack
+at one message per second.
 """
 
 from __future__ import annotations
@@ -12,6 +17,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+
+CHAT_HEADROOM = 0.9
+"""The share of a chat's rate the bot uses, so that network jitter cannot make two messages
+arrive closer together than Telegram allows."""
 
 
 class _Bucket:
@@ -55,7 +64,7 @@ class Pacer:
         # At most a fiftieth of a second's worth goes out back to back.
         self._overall = _Bucket(rate, max(1.0, rate / 50), now)
         self._overall.tokens = 1.0
-        self._per_chat_rate = per_chat_rate
+        self._per_chat_rate = per_chat_rate * CHAT_HEADROOM
         self._per_chat_burst = float(per_chat_burst)
         self._chats: dict[int, _Bucket] = {}
         self._paused_until = 0.0
