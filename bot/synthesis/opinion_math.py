@@ -35,10 +35,8 @@ IntArray = npt.NDArray[np.int64]
 
 
 def analysed(votes: Iterable[Vote | tuple[int, int, int]], *, min_votes: int, seed: int) -> Opinions:
-    """:func:`bot.synthesis.opinions.analyse`, on votes."""
+    """:func:`bot.synthesis.opinions.analyse`, on at least one vote (it answers for none)."""
     participant, wish, value = _collect(votes)
-    if participant.size == 0:
-        return Opinions({}, 0, min_votes, {}, (0.0, 0.0), {}, (), None, (), shown=False)
     participant_ids, row = np.unique(participant, return_inverse=True)
     wish_ids, col = np.unique(wish, return_inverse=True)
     wishes = len(wish_ids)
