@@ -68,6 +68,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system, all threads) a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Case:
     """A bot to measure: its command, and a fresh environment for each run (``{api}`` is the
@@ -105,8 +111,9 @@ async def sandbox_with_residents(latency: float, first_id: int, count: int) -> A
 
 
 @asynccontextmanager
-async def running(case: Case, count: int, latency: float) -> AsyncIterator[str]:
-    """``case``'s bot polling a fresh server with ``count`` residents; the server's URL."""
+async def running(case: Case, count: int, latency: float) -> AsyncIterator[tuple[str, int]]:
+    """``case``'s bot polling a fresh server with ``count`` residents; the server's URL and the
+    bot's process id."""
     async with case.environment() as env, sandbox_with_residents(latency, FIRST_ID, count) as url:
         wrap = os.environ.get("BENCH_WRAP", "").split() if case.wrapped else []
         bot = await asyncio.create_subprocess_exec(
@@ -121,7 +128,7 @@ async def running(case: Case, count: int, latency: float) -> AsyncIterator[str]:
                         if (await answer.json()).get("long_polling"):
                             break
                     await asyncio.sleep(0.2)
-            yield url
+            yield url, bot.pid
         finally:
             bot.terminate()
             await bot.wait()
@@ -130,8 +137,10 @@ async def running(case: Case, count: int, latency: float) -> AsyncIterator[str]:
 async def measured(
     case: Case, count: int, latency: float, drive: Callable[[str], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
-    async with running(case, count, latency) as url:
+    async with running(case, count, latency) as (url, pid):
+        before = cpu_seconds(pid)
         result = {"case": case.name, **await drive(url)}
+        result["bot_cpu_ms_per_update"] = round(1000 * (cpu_seconds(pid) - before) / result["updates"], 2)
     print(json.dumps(result), flush=True)
     return result
 
@@ -220,7 +229,7 @@ async def checkout(ref: str | None) -> AsyncIterator[str | None]:
 
 async def recorded(fabrique: Case, script: Path) -> None:
     """Record Fabrique's calls for each action into ``script``, and print them."""
-    async with running(fabrique, 1, 0.0) as url:
+    async with running(fabrique, 1, 0.0) as (url, _):
         steps = await record(url, FIRST_ID)
     await asyncio.to_thread(script.write_text, json.dumps(steps))
     methods = [[call["method"] for call in step] for step in steps]
