@@ -15,7 +15,7 @@ from bot.content import Content, load_content
 from bot.dialogs.question import Question
 from bot.dialogs.questions import QUESTIONS
 from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
-from bot.handlers.inbox import Handling, Intake, Poller, Recent
+from bot.handlers.inbox import Handling, Intake, Poller
 from bot.handlers.outbox import Sender
 from bot.handlers.reading import ReadableUpdates
 from bot.handlers.resident import GATE, ResidentHandlers
@@ -123,11 +123,10 @@ def build(
     synthesis = SynthesisService(settings.database, content, i18n, clock, settings)
     moderation = Moderation(database, content, i18n, clock)
     staff = StaffHandlers(staff_service, consultation, synthesis, moderation, i18n)
-    recent = Recent()
-    handling = Handling(application, database, clock, flood, metrics, residents.apology, recent)
+    handling = Handling(application, database, clock, flood, metrics, residents.apology)
     sender = Sender(application.bot, database, clock, metrics, residents.apology)
     lines = Lines(database, clock, handling.handle, sender.send, limit=settings.max_concurrent_updates)
-    intake = Intake(database, clock, lines, recent)
+    intake = Intake(database, clock, lines)
 
     async def _started() -> None:
         await database.upgrade()

@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
@@ -35,56 +34,29 @@ log = logging.getLogger(__name__)
 RETRY_AT_MOST = 30.0
 
 
-RECENT = 10_000
-"""Updates kept already read between their storing and their handling (see :class:`Recent`)."""
-
-
 def received(update: Update) -> Received:
     return Received(update.update_id, resident_of(update) or 0, json.dumps(update.to_dict()))
-
-
-class Recent:
-    """The updates this process has just stored, as python-telegram-bot read them, so that
-    handling them does not read their JSON again (the stored row stays the source of truth:
-    after a restart, or in another process, the update is read from it). Bounded: an update
-    another process handles is forgotten in time."""
-
-    def __init__(self, limit: int = RECENT) -> None:
-        self._updates: OrderedDict[int, Update] = OrderedDict()
-        self._limit = limit
-
-    def keep(self, updates: Iterable[Update]) -> None:
-        for update in updates:
-            self._updates[update.update_id] = update
-        while len(self._updates) > self._limit:
-            self._updates.popitem(last=False)
-
-    def take(self, update_id: int) -> Update | None:
-        return self._updates.pop(update_id, None)
 
 
 class Intake:
     """Stores updates in the inbox, then wakes their lines."""
 
-    def __init__(self, database: Database, clock: Clock, lines: Lines, recent: Recent) -> None:
+    def __init__(self, database: Database, clock: Clock, lines: Lines) -> None:
         self._database = database
         self._clock = clock
         self._lines = lines
-        self._recent = recent
         self._one_by_one: GroupCommit[Received, None] = GroupCommit(self._store)
 
     async def store(self, updates: Sequence[Update]) -> None:
         """A whole ``getUpdates`` batch, in one insert."""
         rows = [received(update) for update in updates]
         await self._store(rows)
-        self._recent.keep(updates)
         self._lines.wake(row.line for row in rows)
 
     async def store_one(self, update: Update) -> None:
         """One webhook request's update; concurrent requests share a commit."""
         row = received(update)
         await self._one_by_one.submit(row)
-        self._recent.keep([update])
         self._lines.wake([row.line])
 
     async def _store(self, rows: list[Received]) -> list[None]:
@@ -161,11 +133,9 @@ class Handling:
         flood: FloodControl,
         metrics: Metrics,
         apology: Apology,
-        recent: Recent,
     ) -> None:
         self._application = application
         self._apology = apology
-        self._recent = recent
         self._database = database
         self._clock = clock
         self._flood = flood
@@ -173,9 +143,7 @@ class Handling:
 
     async def handle(self, row: Received) -> list[Outgoing]:
         try:
-            update = self._recent.take(row.update_id) or Update.de_json(
-                json.loads(row.payload), self._application.bot
-            )
+            update = Update.de_json(json.loads(row.payload), self._application.bot)
         except Exception as exc:
             log.error("stored update unreadable, dropped: %s", type(exc).__name__)
             return await self._finish(row, [])

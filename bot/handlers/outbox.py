@@ -2,10 +2,7 @@
 
 So the only call whose fate a crash can hide is the one in flight in each line: after a restart
 it is made again (at most one duplicate per resident per crash), and nothing is ever missed.
-Outcomes of all lines are written together (group commit). A call that does the same when made
-twice (:data:`REPEATABLE`: answering a press, editing or deleting a message) need not be
-forgotten before the next one: its outcome is written with the next call's, and a crash in
-between only makes it again, which Telegram refuses as already done. A call Telegram refuses for good
+Outcomes of all lines are written together (group commit). A call Telegram refuses for good
 (an edit of a message that is gone, a resident who blocked the bot) is given up, so that what
 follows still goes out; answers to button presses that Telegram would now refuse as too old
 are dropped unsent.
@@ -117,11 +114,6 @@ Apology = Callable[[int], Awaitable[Call]]
 """The message sent to a line in place of one Telegram refused."""
 NEEDED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 """Calls a resident must not silently miss: one refused is replaced by an apology."""
-REPEATABLE = frozenset({"answerCallbackQuery", "editMessageReplyMarkup", "editMessageText", "deleteMessage"})
-"""Calls whose repetition after a crash changes nothing the resident sees (Telegram refuses a
-second answer to a press, an edit that changes nothing, a deletion of a deleted message)."""
-Outcome = tuple[tuple[int, ...], Shown | None]
-"""Calls made (their outbox ids), and the live keyboard the last one showed, if any."""
 
 
 class Sender:
@@ -133,28 +125,20 @@ class Sender:
         self._database = database
         self._clock = clock
         self._metrics = metrics
-        self._outcomes: GroupCommit[Outcome, int | None] = GroupCommit(self._record)
+        self._outcomes: GroupCommit[tuple[int, Shown | None], int | None] = GroupCommit(self._record)
 
     async def send(self, calls: list[Outgoing]) -> None:
-        """Make the calls in order; each is forgotten (durably) before the next is made, except
-        :data:`REPEATABLE` ones, forgotten with the next. A message sent with buttons becomes the
-        resident's live keyboard, and the previous one loses its buttons (at once, and not again
-        after a crash: a stale press is told it is stale)."""
-        made: list[int] = []
+        """Make the calls in order; each is forgotten (durably) before the next is made. A message
+        sent with buttons becomes the resident's live keyboard, and the previous one loses its
+        buttons (at once, and not again after a crash: a stale press is told it is stale)."""
         for outgoing in calls:
             sent = await self._make(outgoing)
-            made.append(outgoing.id)
             shown = (outgoing.line, sent.message_id) if sent is not None and outgoing.call.keyboard else None
-            if shown is None and outgoing.call.method in REPEATABLE:
-                continue
-            retired = await self._outcomes.submit((tuple(made), shown))
-            made = []
+            retired = await self._outcomes.submit((outgoing.id, shown))
             if retired is not None:
                 await self._make_once(
                     Call("editMessageReplyMarkup", {"chat_id": outgoing.line, "message_id": retired})
                 )
-        if made:
-            await self._outcomes.submit((tuple(made), None))
 
     async def _make_once(self, call: Call) -> None:
         try:
@@ -196,10 +180,10 @@ class Sender:
             else:
                 return result if isinstance(result, Message) else None
 
-    async def _record(self, outcomes: list[Outcome]) -> list[int | None]:
+    async def _record(self, outcomes: list[tuple[int, Shown | None]]) -> list[int | None]:
         """Forget the calls made; record new live keyboards, answering the ones they replace."""
         async with self._database.transaction() as repos:
-            await repos.outbox.done(call_id for made, _ in outcomes for call_id in made)
+            await repos.outbox.done(call_id for call_id, _ in outcomes)
             return [
                 await repos.dialogs.show_keyboard(*shown) if shown is not None else None
                 for _, shown in outcomes
