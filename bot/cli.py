@@ -28,7 +28,17 @@ from bot.services.retention import Purge, Retention
 from bot.storage import Database
 from bot.storage.database import Schema
 from bot.synthesis.charts import charts
-from bot.synthesis.export import FORMATS, NAMES_LANGUAGE, Exporter, ExportFilter, collecting_seldom, format_of
+from bot.synthesis.export import (
+    FORMATS,
+    NAMES_LANGUAGE,
+    Exporter,
+    ExportFilter,
+    Format,
+    Shared,
+    collecting_seldom,
+    format_of,
+)
+from bot.synthesis.parallel import MOST_PROCESSES, PARALLEL_FROM, Slices, processes
 from bot.synthesis.report import build_report
 from bot.synthesis.stats import as_text, compute, tables
 from bot.synthesis.votes_export import VoteExporter
@@ -158,6 +168,13 @@ def _purge(_args: argparse.Namespace) -> None:
     print(f"ok: answers unlinked from their residents: {done.unlinked}; dialog states deleted: {done.drafts}")
 
 
+def _positive(text: str) -> int:
+    """A whole number from 1, as an argparse type."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number from 1: {text!r}")
+    return int(text)
+
+
 def _moment(text: str, *, end: bool = False) -> datetime:
     """A Paris date (« 2017-05-31 », the whole day) or date and time, as an argparse type."""
     try:
@@ -189,28 +206,64 @@ def _export(args: argparse.Namespace) -> None:
     if args.table == "votes":
         _export_votes(args, fmt, where)
         return
+    if fmt != "xlsx":
+        _export_text(args, fmt, where)
+        return
+    if args.jobs is not None:
+        raise OperatorError("--jobs: only the CSV and JSON lines are written by several processes")
     request = _theme_request(args, settings) if args.themes else None
 
     async def work(database: Database, content: Content) -> int:
+        from bot.synthesis.workbook import write_workbook  # xlsxwriter: only for a workbook
+
         exporter = Exporter(database, content)
         total = await exporter.count(where)
         # Files are created once the database is known to be there (and the themes computed).
         themes = await compute_themes(database, content, request, where) if request else None
-        with tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar, collecting_seldom():
-            if fmt == "xlsx":
-                from bot.synthesis.workbook import write_workbook  # xlsxwriter: only for a workbook
-
-                with _create(args.path, None) as binary:
-                    t = I18n("fr")(args.language or "fr")
-                    now = datetime.now(PARIS)
-                    return await write_workbook(binary, exporter, where, t, now, bar.update, themes)
-            with _create(args.path, "utf-8-sig" if fmt == "csv" else "utf-8") as out:
-                language = args.language or NAMES_LANGUAGE
-                return await exporter.write(
-                    out, where, fmt=fmt, delimiter=args.delimiter, language=language, progress=bar.update
-                )
+        with (
+            tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar,
+            collecting_seldom(),
+            _create(args.path, None) as binary,
+        ):
+            t = I18n("fr")(args.language or "fr")
+            return await write_workbook(binary, exporter, where, t, datetime.now(PARIS), bar.update, themes)
 
     count = _with_database(work)
+    print(f"ok: {count} answers written to {args.path}")
+
+
+def _export_text(args: argparse.Namespace, fmt: Format, where: ExportFilter) -> None:
+    """The CSV or JSON lines, cut into slices written by as many processes as pay
+    (:mod:`bot.synthesis.parallel`); the pseudonyms' key and the small-group rule are settled
+    once, for the whole export."""
+
+    async def plan(database: Database, content: Content) -> tuple[int, list[ExportFilter], Shared]:
+        exporter = Exporter(database, content)
+        await exporter.pseudonyms()  # the key exists before any other process reads it
+        total = await exporter.count(where)
+        slices = await exporter.slices(where, processes(total, args.jobs), total)
+        return total, slices, await exporter.shared(where)
+
+    total, slices, shared = _with_database(plan)
+
+    def write(index: int, out: TextIO, progress: Callable[[int], object]) -> int:
+        async def work(database: Database, content: Content) -> int:
+            return await Exporter(database, content).write(
+                out, slices[index], fmt="csv" if fmt == "csv" else "jsonl", delimiter=args.delimiter,
+                language=args.language or NAMES_LANGUAGE, progress=progress, headers=index == 0,
+                shared=shared,
+            )  # fmt: skip
+
+        with collecting_seldom():
+            return _with_database(work)
+
+    with _create(args.path, "utf-8-sig" if fmt == "csv" else "utf-8") as out:  # the database is there
+        others = Slices(len(slices), Path(args.path), write)  # forked before the progress bar's thread
+        try:
+            with tqdm(total=total, unit=" answers", disable=None, file=sys.stderr) as bar:
+                count = write(0, out, bar.update) + others.finish(out, bar.update)
+        finally:
+            others.close()
     print(f"ok: {count} answers written to {args.path}")
 
 
@@ -478,6 +531,12 @@ def parser() -> argparse.ArgumentParser:
     )
     export.add_argument(
         "--format", choices=list(FORMATS.values()), help="instead of the one the file's extension names"
+    )
+    export.add_argument(
+        "--jobs",
+        type=_positive,
+        help="processes writing a CSV or JSON lines at once (default: one per core, at most "
+        f"{MOST_PROCESSES}, from {PARALLEL_FROM:,} answers on; 1 for the least memory)",
     )
     export.add_argument(
         "--language",

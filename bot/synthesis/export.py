@@ -18,13 +18,14 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import itertools
 import json
 import re
 import secrets
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache, partial
 from operator import attrgetter, itemgetter
@@ -64,6 +65,8 @@ PSEUDONYMS_CACHED = 65536
 """Residents whose pseudonym an export keeps (a resident's answers tend to come together)."""
 Cell = str | int | datetime | None
 """A typed cell: text, a number, a moment in Paris time, or empty."""
+Shared = dict[str, set[object]]
+"""For each guarded answer field, the values at least :data:`SMALL_GROUP` respondents share."""
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 U = TypeVar("U")
 
@@ -363,9 +366,24 @@ class Exporter:
             query = where.apply(select(func.count()).select_from(Answer))
             return int((await session.execute(query)).scalar_one())
 
-    async def _shared(self, where: ExportFilter) -> dict[str, set[object]]:
+    async def slices(self, where: ExportFilter, count: int, total: int) -> list[ExportFilter]:
+        """``where`` cut into ``count`` slices of about ``total / count`` answers each (``total``:
+        how many match), consecutive in the export's order: each slice ends where the next
+        begins, at an answer's moment (answers confirmed at the same moment stay together). Fewer
+        slices if answers went meanwhile."""
+        cuts: list[datetime | None] = [where.since]
+        async with self.database.session() as session:
+            for k in range(1, count):
+                at = where.apply(select(Answer.submitted_at)).order_by(Answer.submitted_at)
+                cut = (await session.execute(at.offset(total * k // count).limit(1))).scalar()
+                if cut is not None:
+                    cuts.append(cut)
+        cuts.append(where.until)
+        return [replace(where, since=since, until=until) for since, until in itertools.pairwise(cuts)]
+
+    async def shared(self, where: ExportFilter) -> Shared:
         """For each guarded answer column, the values at least SMALL_GROUP respondents share."""
-        shared: dict[str, set[object]] = {}
+        shared: Shared = {}
         async with self.database.session() as session:
             for guard in {column.guard for column in self.columns if column.guard}:
                 field = getattr(Answer, guard)
@@ -424,14 +442,16 @@ class Exporter:
         textual: bool = False,
         join: Callable[[tuple[U, ...]], U] | None = None,
         encode_all: Callable[[list[Cell]], list[U]] | None = None,
+        shared: Shared | None = None,
     ) -> AsyncIterator[list[Sequence[U]]]:
         """Every matching answer, oldest first, a batch at a time and column-wise: for each
         column, its cell for each answer of the batch, encoded by ``encode`` (or, for a column
         whose every cell differs, ``encode_all`` on the whole column). A ``textual`` encoding
         starts with :func:`text`: it may be given that text instead of the cell. With ``join``,
-        the columns of a group come joined into one (the CSV's fields and their separators)."""
+        the columns of a group come joined into one (the CSV's fields and their separators).
+        ``shared``: the small-group rule's values, when ``where`` is a slice of the export."""
         groups = self._groups(await self.pseudonyms())
-        shared = await self._shared(where)
+        shared = shared if shared is not None else await self.shared(where)
         column = encode_all or (lambda cells: list(map(encode, cells)))
         coders = [_coder(group, encode, column, shared, textual, join) for group in groups]
         async for batch in self._batches(where):
@@ -458,29 +478,34 @@ class Exporter:
         delimiter: str = ",",
         language: str = NAMES_LANGUAGE,
         progress: Callable[[int], object] | None = None,
+        headers: bool = True,
+        shared: Shared | None = None,
     ) -> int:
         """Write the CSV or JSON lines to ``out`` (open it with ``encoding="utf-8-sig",
         newline=""`` for CSV, so spreadsheets see UTF-8); returns the number of rows. The CSV's
         headers are in ``language`` (in :data:`NAMES_LANGUAGE`, the columns' names); JSON
-        lines are keyed by the names."""
+        lines are keyed by the names. A slice of an export after the first is written without
+        ``headers``, under the whole export's small-group rule (``shared``)."""
         written = 0
         names = [column.name for column in self.columns]
         if fmt == "csv":
             field = csv_cell(delimiter)
-            t = I18n(language)(language)
-            headers = [
-                column.name if language == NAMES_LANGUAGE else header(column, t) for column in self.columns
-            ]
-            out.write(delimiter.join(map(field, headers)) + "\r\n")
+            if headers:
+                t = I18n(language)(language)
+                titles = [name if language == NAMES_LANGUAGE else header(column, t)
+                          for name, column in zip(names, self.columns, strict=True)]  # fmt: skip
+                out.write(delimiter.join(map(field, titles)) + "\r\n")
             fields = csv_fields(delimiter)
-            columns_of = self.columnwise(where, field, textual=True, join=delimiter.join, encode_all=fields)
+            columns_of = self.columnwise(
+                where, field, textual=True, join=delimiter.join, encode_all=fields, shared=shared
+            )
             async for columns in columns_of:
                 out.write("\r\n".join(map(delimiter.join, zip(*columns, strict=True))) + "\r\n")
                 written += len(columns[0])
                 if progress is not None:
                     progress(len(columns[0]))
         else:
-            async for columns in self.columnwise(where, text, textual=True):
+            async for columns in self.columnwise(where, text, textual=True, shared=shared):
                 for row in zip(*columns, strict=True):
                     out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False) + "\n")
                 written += len(columns[0])
@@ -502,7 +527,7 @@ def _coder(
     group: _Group,
     encode: Callable[[Cell], U],
     encode_all: Callable[[list[Cell]], list[U]],
-    shared: dict[str, set[object]],
+    shared: Shared,
     textual: bool,
     join: Callable[[tuple[U, ...]], U] | None,
 ) -> Callable[[list[Any]], list[Sequence[U]]]:
