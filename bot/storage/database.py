@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import ConfigError, OperatorError, unreachable
+from bot.storage import inline
 from bot.storage.repositories import Repositories
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -51,11 +53,19 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
-    dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin below
+    if dbapi_connection.isolation_level is not None:  # aiosqlite's (inline ones are made so)
+        dbapi_connection.isolation_level = None  # transactions are begun by _sqlite_begin below
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_waits(dbapi_connection: Any, _record: object) -> None:
+    """A connection in a thread of its own waits for another process's write in SQLite's busy
+    handler (on the event loop's thread, :mod:`bot.storage.inline` waits in a thread)."""
+    cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
     cursor.close()
 
@@ -109,11 +119,22 @@ class Database:
         self.location = str(self.file) if self.file else parsed.render_as_string(hide_password=True)
         """Where the database is, safe to print: the SQLite file, or the URL without its password."""
         # hide_parameters: a failed statement's error and log name no value, so never a resident's text.
-        self.engine = create_async_engine(parsed, pool_pre_ping=not self.is_sqlite, hide_parameters=True)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
+            self.reader = create_async_engine(parsed, hide_parameters=True)
+            args, options = self.reader.dialect.create_connect_args(parsed)
+            connect = partial(inline.connect, *args, busy_ms=BUSY_SECONDS * 1000, **options)
+            self.engine = create_async_engine(parsed, async_creator=connect, hide_parameters=True)
+            for engine in (self.engine, self.reader):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+                event.listen(engine.sync_engine, "begin", _sqlite_begin)
+            event.listen(self.reader.sync_engine, "connect", _sqlite_waits)
+        else:
+            self.engine = self.reader = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        """``engine`` serves the residents' updates (on SQLite, on the event loop's thread:
+        :mod:`bot.storage.inline`); ``reader`` the reads that may take long — exports,
+        statistics, the report — (on SQLite, aiosqlite's thread: the updates go on meanwhile)."""
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._reading = async_sessionmaker(self.reader, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
 
     @asynccontextmanager
@@ -159,7 +180,15 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session for a few rows (on SQLite, read on the event loop's thread)."""
         async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads that may take long: exports, statistics, the report (on
+        SQLite, read in a thread, so that the residents' updates go on meanwhile)."""
+        async with self._reading() as session:
             yield session
 
     async def upgrade(self) -> None:
@@ -193,6 +222,7 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        await self.reader.dispose()
 
     @contextmanager
     def reported(self) -> Iterator[None]:

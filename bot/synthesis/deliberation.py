@@ -59,7 +59,7 @@ async def deliberation(database: Database, *, remember: bool = True) -> Delibera
         .join(SharedWish, SharedWish.id == Vote.wish_id)
         .where(SharedWish.state == APPROVED, voter.is_not(None))
     )
-    async with database.session() as session:
+    async with database.reading() as session:
         votes = [(int(p), int(w), int(v)) for p, w, v in (await session.execute(query)).all()]
         rows = await session.execute(
             select(SharedWish.id, SharedWish.text, SharedWish.paradox_id, SharedWish.persona_id).where(

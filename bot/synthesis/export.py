@@ -362,7 +362,7 @@ class Exporter:
         return Pseudonyms(key)
 
     async def count(self, where: ExportFilter) -> int:
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             query = where.apply(select(func.count()).select_from(Answer))
             return int((await session.execute(query)).scalar_one())
 
@@ -372,7 +372,7 @@ class Exporter:
         begins, at an answer's moment (answers confirmed at the same moment stay together). Fewer
         slices if answers went meanwhile."""
         cuts: list[datetime | None] = [where.since]
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             for k in range(1, count):
                 at = where.apply(select(Answer.submitted_at)).order_by(Answer.submitted_at)
                 cut = (await session.execute(at.offset(total * k // count).limit(1))).scalar()
@@ -384,7 +384,7 @@ class Exporter:
     async def shared(self, where: ExportFilter) -> Shared:
         """For each guarded answer column, the values at least SMALL_GROUP respondents share."""
         shared: Shared = {}
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             for guard in {column.guard for column in self.columns if column.guard}:
                 field = getattr(Answer, guard)
                 query = where.apply(select(field).group_by(field))
@@ -427,7 +427,7 @@ class Exporter:
     async def _batches(self, where: ExportFilter) -> AsyncIterator[list[Any]]:
         """The matching answers, :data:`BATCH` at a time, as named tuples (whose attributes
         cost a tenth of a row's to read)."""
-        async with self.database.engine.connect() as connection:
+        async with self.database.reader.connect() as connection:
             result = await connection.stream(self._query(where).execution_options(yield_per=BATCH))
             record = namedtuple("record", list(result.keys()))  # type: ignore[misc]
             make = partial(tuple.__new__, record)  # record._make without its Python frame

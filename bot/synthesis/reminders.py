@@ -33,6 +33,6 @@ async def reminder_outcomes(database: Database) -> ReminderOutcomes:
         residents(Reminder.resumed_at.is_not(None)),
         residents(Reminder.completed_at.is_not(None)),
     ).where(Reminder.sent_at.is_not(None))
-    async with database.session() as session:
+    async with database.reading() as session:
         reminded, resumed, completed = (await session.execute(query)).one()
     return ReminderOutcomes(int(reminded), int(resumed), int(completed))

@@ -178,7 +178,7 @@ async def sample_wishes(
     where = where or ExportFilter()
     respondents = func.count(distinct(respondent()))
     wishes: dict[str, list[Wish]] = {}
-    async with database.session() as session:
+    async with database.reading() as session:
         groups = where.apply(select(Answer.paradox_id, Answer.persona_id)).group_by(
             Answer.paradox_id, Answer.persona_id
         )

@@ -185,7 +185,7 @@ async def _answers(database: Database, where: ExportFilter) -> AsyncIterator[Any
     """The matching answers, each respondent's together (what :class:`_Group` counts on)."""
     who = respondent()
     query = where.apply(select(Answer.__table__, who.label("who"))).order_by(who)
-    async with database.session() as session:
+    async with database.reading() as session:
         result = await session.stream(query.execution_options(yield_per=BATCH))
         async for partition in result.partitions():
             for answer in partition:

@@ -130,7 +130,7 @@ class VoteExporter:
         return query
 
     async def count(self, where: ExportFilter = EVERY) -> int:
-        async with self.database.session() as session:
+        async with self.database.reading() as session:
             query = self._filtered(select(func.count()).select_from(Vote), where)
             return int((await session.execute(query)).scalar_one())
 
@@ -151,7 +151,7 @@ class VoteExporter:
             ),
             where,
         ).order_by(Vote.voted_at, Vote.id)
-        async with self.database.engine.connect() as connection:
+        async with self.database.reader.connect() as connection:
             result = await connection.stream(query.execution_options(yield_per=BATCH))
             async for partition in result.partitions():
                 yield [

@@ -32,7 +32,7 @@ async def read_records(database: Database, where: ExportFilter | None = None) ->
             Answer.wish, Answer.paradox_id, Answer.persona_id, Answer.territory, respondent().label("who")
         ).order_by(Answer.submitted_at, Answer.id)
     )
-    async with database.session() as session:
+    async with database.reading() as session:
         rows = (await session.execute(query)).all()
     return [Record(row.wish, row.paradox_id, row.persona_id, row.territory, row.who) for row in rows]
 

@@ -1,0 +1,150 @@
+"""SQLite for the residents' updates, called on the event loop's thread.
+
+aiosqlite runs every call in a thread of its own and wakes the event loop for each result:
+SQLAlchemy makes three or four such calls per statement (cursor, execute, fetch, close), and
+each round trip costs more than the statement itself, which reads or writes a few rows of a
+file in the page cache. This process's writers take turns anyway (``Database.writing``), so
+nothing is gained by waiting in a thread. Here the driver's calls return at once, in the shape
+SQLAlchemy's aiosqlite dialect expects (coroutines that never suspend).
+
+One case waits: another process holding SQLite's write lock (``fabrique-bot purge``, a shell).
+The call is tried at once (no busy timeout); if SQLite answers busy, it is made again in a
+thread with the usual timeout, and the event loop goes on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class Connection:
+    """The aiosqlite ``Connection`` calls SQLAlchemy makes, done at once."""
+
+    def __init__(self, connection: sqlite3.Connection, busy_ms: int) -> None:
+        self._connection: sqlite3.Connection | None = connection
+        self._busy_ms = busy_ms
+
+    def _open(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise ValueError("no active connection")
+        return self._connection
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._open().isolation_level
+
+    async def run(self, call: Callable[..., T], *args: Any) -> T:
+        """``call(*args)`` now; if SQLite is busy, again in a thread, waiting up to the timeout."""
+        try:
+            return call(*args)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+        return await asyncio.to_thread(self._waiting, call, *args)
+
+    def _waiting(self, call: Callable[..., T], *args: Any) -> T:
+        connection = self._open()
+        connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
+        try:
+            return call(*args)
+        finally:
+            connection.execute("PRAGMA busy_timeout=0")
+
+    def cursor(self) -> _Opening:
+        return _Opening(Cursor(self, self._open().cursor()))
+
+    async def commit(self) -> None:
+        await self.run(self._open().commit)
+
+    async def rollback(self) -> None:
+        self._open().rollback()
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._open().create_function(*args, **kwargs)
+
+    def stop(self) -> None:
+        """Close at once (SQLAlchemy's terminate)."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class _Opening:
+    """What ``Connection.cursor()`` gives: ``async with``-able, as aiosqlite's."""
+
+    def __init__(self, cursor: Cursor) -> None:
+        self._cursor = cursor
+
+    async def __aenter__(self) -> Cursor:
+        return self._cursor
+
+    async def __aexit__(self, *_: object) -> None:
+        await self._cursor.close()
+
+
+class Cursor:
+    """The aiosqlite ``Cursor`` calls SQLAlchemy makes, done at once."""
+
+    def __init__(self, connection: Connection, cursor: sqlite3.Cursor) -> None:
+        self._connection = connection
+        self._cursor = cursor
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
+        await self._connection.run(self._cursor.execute, sql, parameters)
+        return self
+
+    async def executemany(self, sql: str, parameters: Sequence[Any]) -> Cursor:
+        await self._connection.run(self._cursor.executemany, sql, parameters)
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+
+async def connect(*args: Any, busy_ms: int, **options: Any) -> Connection:
+    """A connection for SQLAlchemy's ``async_creator``, from the ``sqlite3.connect`` arguments
+    its dialect makes of the URL: in autocommit mode (transactions are begun explicitly), with no
+    busy timeout on the event loop (see :meth:`Connection.run`)."""
+    options |= {"isolation_level": None, "check_same_thread": False}
+    connection = sqlite3.connect(*args, **options)
+    connection.execute("PRAGMA busy_timeout=0")
+    return Connection(connection, busy_ms)
