@@ -38,7 +38,7 @@ from bot.synthesis.export import (
     collecting_seldom,
     format_of,
 )
-from bot.synthesis.parallel import MOST_PROCESSES, PARALLEL_FROM, Slices, processes
+from bot.synthesis.parallel import MOST_PROCESSES, PARALLEL_FROM, SliceFailed, Slices, processes
 from bot.synthesis.report import build_report
 from bot.synthesis.stats import as_text, compute, tables
 from bot.synthesis.votes_export import VoteExporter
@@ -204,6 +204,8 @@ def _export(args: argparse.Namespace) -> None:
         raise OperatorError(f"--paradox {args.paradox}: no such paradox (known: {known})")
     where = ExportFilter(args.since, args.until, args.paradox)
     if args.table == "votes":
+        if args.jobs is not None:
+            raise OperatorError("--jobs: the votes are written by one process (only the answers are sliced)")
         _export_votes(args, fmt, where)
         return
     if fmt != "xlsx":
@@ -634,8 +636,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("FABRIQUE_TRACEBACK"):
             raise
+        what = (
+            str(exc)
+            if isinstance(exc, SliceFailed)
+            else f"unexpected {type(exc).__name__} in `{args.command}`"
+        )
         _fail(
-            f"unexpected {type(exc).__name__} in `{args.command}`: please report it "
+            f"{what}: please report it "
             "(FABRIQUE_TRACEBACK=1 shows where; tracebacks are hidden as they may hold secrets)"
         )
         return 3

@@ -41,7 +41,8 @@ def processes(total: int, asked: int | None) -> int:
         return max(1, min(asked, total))
     if total < PARALLEL_FROM:
         return 1
-    return max(1, min(len(os.sched_getaffinity(0)), MOST_PROCESSES))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MOST_PROCESSES))
 
 
 class Slices:
@@ -53,6 +54,7 @@ class Slices:
         self._parts = [beside.with_name(f".{beside.name}.{index}.part") for index in range(1, count)]
         self._written = [context.Value("q", 0) for _ in self._parts]
         self._children: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+        self._remove()  # an earlier export's, stopped before its end (the children create theirs)
         try:
             for index, (part, written) in enumerate(zip(self._parts, self._written, strict=True), start=1):
                 receive, send = context.Pipe(duplex=False)
@@ -97,8 +99,11 @@ class Slices:
                 child.kill()
             child.join()
             receive.close()
+        self._remove()
+
+    def _remove(self) -> None:
         for part in self._parts:
-            with contextlib.suppress(IsADirectoryError):  # not this export's: left as it is
+            with contextlib.suppress(IsADirectoryError):  # not an export's: left as it is
                 part.unlink(missing_ok=True)
 
 
@@ -112,13 +117,18 @@ def _write_slice(
             written.value += rows
 
     try:
-        with part.open("w", encoding="utf-8", newline="") as out:
-            send.send(("ok", write(index, out, progress)))
+        # "x": created here, never through a link someone left under its name
+        with part.open("x", encoding="utf-8", newline="") as out:
+            written_rows = write(index, out, progress)
+        send.send(("ok", written_rows))  # once the file is closed: all of it on disk
     except OperatorError as exc:
         send.send(("mistake", str(exc)))
     except OSError as exc:  # the folder full, or the slice's file name taken
         send.send(
-            ("mistake", f"cannot write {part.absolute()}: {exc.strerror} (or run the export with --jobs 1)")
+            (
+                "mistake",
+                f"cannot write {part.absolute()}: {exc.strerror or exc} (or run the export with --jobs 1)",
+            )
         )
     except BaseException as exc:  # reported by the first process, without a traceback
         send.send(("unexpected", type(exc).__name__))
@@ -138,10 +148,12 @@ def _outcome(receive: Connection, child: multiprocessing.process.BaseProcess) ->
     if kind == "mistake":
         raise OperatorError(value)
     if kind == "unexpected":
-        raise SliceFailed(value)
+        raise SliceFailed(f"unexpected {value} in a process writing the export")
+    if child.exitcode != 0:
+        raise SliceFailed(f"a process writing the export ended with exit code {child.exitcode}")
     return int(value)
 
 
 class SliceFailed(Exception):
-    """An unexpected error in a process writing a slice: its type's name (no traceback: it
-    may hold a secret)."""
+    """An unexpected error in a process writing a slice, as one line naming its type (no
+    traceback: it may hold a secret)."""

@@ -76,3 +76,30 @@ async def test_a_message_sent_while_another_process_writes_is_answered_after(
         holder.execute("COMMIT")
         reply = await resident.wait_for_message(lambda _: True, after=0)
     assert words("fr")._("J’accepte") in resident.buttons(reply), reply.text
+
+
+async def test_a_write_cancelled_while_it_waits_leaves_the_lock_free(database: Database) -> None:
+    """The bot stopping while a write waits for another process: once that process is done, the
+    write's thread takes the lock, and it is given back at once, not kept by a pooled connection."""
+    now = datetime(2017, 4, 20, 10, tzinfo=UTC)
+
+    async def write() -> None:
+        async with database.transaction() as repos:
+            await repos.residents.add(900_002, "fr", "v", now)
+
+    with write_lock(database) as holder:
+        writing = asyncio.create_task(write())
+        for _ in range(20):
+            await asyncio.sleep(0)
+        writing.cancel()
+        holder.execute("COMMIT")
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(writing, timeout=10)
+    assert database.file is not None
+    other = sqlite3.connect(database.file, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # would fail at once were the lock still held
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert await residents(database) == 0

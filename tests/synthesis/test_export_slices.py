@@ -4,6 +4,7 @@ in one slice, and the small-group rule is the whole export's, not each slice's."
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,8 @@ async def test_several_processes_write_what_one_writes(
     database: Database, database_url: str, tmp_path: Path, name: str, options: tuple[str, ...]
 ) -> None:
     await write(database)
+    stale = tmp_path / f".3-{name}.1.part"  # left by an export stopped before its end
+    await asyncio.to_thread(stale.write_text, "stale rows")
     written = {}
     for jobs in (1, 3, 12):
         out = tmp_path / f"{jobs}-{name}"
@@ -71,5 +74,5 @@ async def test_a_slice_that_cannot_be_written_is_one_line(
     (tmp_path / ".answers.csv.1.part").mkdir()  # where the second slice goes
     result = await cli(tmp_path, "export", "answers.csv", "--jobs", "2", DATABASE_URL=database_url)
     assert one_line(result) == (
-        f"cannot write {tmp_path}/.answers.csv.1.part: Is a directory (or run the export with --jobs 1)"
+        f"cannot write {tmp_path}/.answers.csv.1.part: File exists (or run the export with --jobs 1)"
     )
