@@ -22,9 +22,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
+    bindparam,
     delete,
     func,
+    insert,
     select,
     update,
 )
@@ -95,6 +98,36 @@ class Outgoing:
     created_at: datetime
 
 
+_INBOX: Table = InboxUpdate.__table__  # type: ignore[assignment]
+_OUTBOX: Table = OutboxCall.__table__  # type: ignore[assignment]
+# The statements of every update, built once (SQLAlchemy Core: no ORM state to keep, and a
+# statement's cache key is computed once, not at each execution).
+_HANDLED = (
+    update(_INBOX)
+    .where(_INBOX.c.update_id == bindparam("the_update"), _INBOX.c.handled_at.is_(None))
+    .values(handled_at=bindparam("the_moment"), payload=None)
+)
+_WAITING = (
+    select(_INBOX.c.update_id, _INBOX.c.payload)
+    .where(_INBOX.c.line == bindparam("the_line"), _INBOX.c.handled_at.is_(None))
+    .order_by(_INBOX.c.update_id)
+)
+_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_UNSENT = (
+    select(
+        _OUTBOX.c.id,
+        _OUTBOX.c.method,
+        _OUTBOX.c.params,
+        _OUTBOX.c.file,
+        _OUTBOX.c.keyboard,
+        _OUTBOX.c.created_at,
+    )
+    .where(_OUTBOX.c.line == bindparam("the_line"))
+    .order_by(_OUTBOX.c.id)
+)
+_SENT = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+
+
 class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -112,21 +145,13 @@ class InboxRepository:
 
     async def mark_handled(self, update_id: int, now: datetime) -> bool:
         """Mark an update handled and forget its content; False if it already was."""
-        done = await self._session.execute(
-            update(InboxUpdate)
-            .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
-            .values(handled_at=now, payload=None)
-        )
+        done = await self._session.execute(_HANDLED, {"the_update": update_id, "the_moment": now})
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
     async def pending(self, line: int) -> list[Received]:
         """The line's updates not handled yet, oldest first."""
-        rows = await self._session.execute(
-            select(InboxUpdate.update_id, InboxUpdate.line, InboxUpdate.payload)
-            .where(InboxUpdate.line == line, InboxUpdate.handled_at.is_(None))
-            .order_by(InboxUpdate.update_id)
-        )
-        return [Received(update_id, line, payload or "{}") for update_id, line, payload in rows]
+        rows = await self._session.execute(_WAITING, {"the_line": line})
+        return [Received(update_id, line, payload or "{}") for update_id, payload in rows]
 
     async def busy_lines(self) -> set[int]:
         """Lines with an update to handle or a call to send."""
@@ -158,31 +183,33 @@ class OutboxRepository:
         self._session = session
 
     async def add(self, line: int, calls: Iterable[Call], now: datetime) -> list[Outgoing]:
-        """Write calls to be sent after the commit, in the order given."""
+        """Write calls to be sent after the commit, in the order given (one statement)."""
+        calls = list(calls)
+        if not calls:
+            return []
+        params = [json.dumps(c.params) for c in calls]
         rows = [
-            OutboxCall(
-                line=line,
-                method=c.method,
-                params=json.dumps(c.params),
-                file=c.file,
-                keyboard=c.keyboard,
-                created_at=now,
-            )
-            for c in calls
+            {"line": line, "method": c.method, "params": text, "file": c.file, "keyboard": c.keyboard,
+             "created_at": now}
+            for c, text in zip(calls, params, strict=True)
+        ]  # fmt: skip
+        ids = (await self._session.execute(_ADD, rows)).scalars()
+        # As read back after a restart: the parameters as JSON gives them.
+        return [
+            Outgoing(id, line, Call(c.method, json.loads(text), c.file, c.keyboard), now)
+            for id, c, text in zip(ids, calls, params, strict=True)
         ]
-        self._session.add_all(rows)
-        await self._session.flush()
-        return [_outgoing(row) for row in rows]
 
     async def pending(self, line: int) -> list[Outgoing]:
-        rows = await self._session.scalars(
-            select(OutboxCall).where(OutboxCall.line == line).order_by(OutboxCall.id)
-        )
-        return [_outgoing(row) for row in rows]
+        rows = await self._session.execute(_UNSENT, {"the_line": line})
+        return [
+            Outgoing(id, line, Call(method, json.loads(params), file, keyboard), created_at)
+            for id, method, params, file, keyboard, created_at in rows
+        ]
 
     async def done(self, ids: Iterable[int]) -> None:
         """The calls were answered (or given up): they are not sent again."""
-        await self._session.execute(delete(OutboxCall).where(OutboxCall.id.in_(list(ids))))
+        await self._session.execute(_SENT, {"ids": list(ids)})
 
     async def count(self) -> int:
         return int(await self._session.scalar(select(func.count()).select_from(OutboxCall)) or 0)
@@ -190,8 +217,3 @@ class OutboxRepository:
     async def forget_line(self, line: int) -> None:
         """Drop what was still to be sent to a line (``/forget``)."""
         await self._session.execute(delete(OutboxCall).where(OutboxCall.line == line))
-
-
-def _outgoing(row: OutboxCall) -> Outgoing:
-    call = Call(row.method, json.loads(row.params), row.file, row.keyboard)
-    return Outgoing(row.id, row.line, call, row.created_at)

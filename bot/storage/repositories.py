@@ -59,6 +59,20 @@ class ResidentRepository:
         await self._session.flush()
 
 
+_STATES, _RESIDENTS = cast(Table, DialogState.__table__), cast(Table, Resident.__table__)
+_LIVE_KEYBOARD = (  # built once (SQLAlchemy Core): it runs for every message sent with buttons
+    select(_STATES.c.resident_id, _STATES.c.keyboard_message_id)
+    .join(_RESIDENTS, _RESIDENTS.c.id == _STATES.c.resident_id)
+    .where(_RESIDENTS.c.telegram_id == bindparam("the_resident"))
+    .with_for_update(of=_STATES)
+)
+_SHOW_KEYBOARD = (
+    update(_STATES)
+    .where(_STATES.c.resident_id == bindparam("the_state"))
+    .values(keyboard_message_id=bindparam("the_message"))
+)
+
+
 class DialogRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -77,18 +91,16 @@ class DialogRepository:
         return state
 
     async def show_keyboard(self, telegram_id: int, message_id: int) -> int | None:
-        """Record ``message_id`` as the resident's live keyboard; the message it replaces, if any."""
-        query = (
-            select(DialogState)
-            .join(Resident, Resident.id == DialogState.resident_id)
-            .where(Resident.telegram_id == telegram_id)
-            .with_for_update(of=DialogState)
-        )
-        state = (await self._session.scalars(query)).one_or_none()
-        if state is None:
+        """Record ``message_id`` as the resident's live keyboard; the message it replaces, if any.
+        (In a transaction of its own: no dialog state of this session is to be kept in step.)"""
+        row = (await self._session.execute(_LIVE_KEYBOARD, {"the_resident": telegram_id})).one_or_none()
+        if row is None:
             return None
-        previous, state.keyboard_message_id = state.keyboard_message_id, message_id
-        return previous if previous != message_id else None
+        state, previous = row
+        if previous == message_id:
+            return None
+        await self._session.execute(_SHOW_KEYBOARD, {"the_state": state, "the_message": message_id})
+        return cast(int | None, previous)
 
     async def delete_untouched_since(self, cutoff: datetime) -> int:
         """Delete the dialog states (and their drafts) nobody has used since ``cutoff``."""
