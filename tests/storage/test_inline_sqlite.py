@@ -39,22 +39,28 @@ def write_lock(database: Database) -> Iterator[sqlite3.Connection]:
         holder.close()
 
 
+async def waiting_write(database: Database) -> asyncio.Task[None]:
+    """A resident's arrival written while another process holds the lock, up to its wait (the
+    event loop goes on meanwhile: this coroutine is run again)."""
+
+    async def write() -> None:
+        async with database.transaction() as repos:
+            await repos.residents.add(900_001, "fr", "v", datetime(2017, 4, 20, 10, tzinfo=UTC))
+
+    writing = asyncio.create_task(write())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    return writing
+
+
 async def residents(database: Database) -> int:
     async with database.session() as session:
         return int((await session.execute(select(func.count()).select_from(Resident))).scalar_one())
 
 
 async def test_a_write_waits_for_the_lock_without_holding_up_the_event_loop(database: Database) -> None:
-    now = datetime(2017, 4, 20, 10, tzinfo=UTC)
-
-    async def write() -> None:
-        async with database.transaction() as repos:
-            await repos.residents.add(900_001, "fr", "v", now)
-
     with write_lock(database) as holder:
-        writing = asyncio.create_task(write())
-        for _ in range(20):  # the write runs up to its wait, and other work goes on
-            await asyncio.sleep(0)
+        writing = await waiting_write(database)
         assert not writing.done(), "waiting in a thread, not failed, not blocking this loop"
         assert await residents(database) == 0, "reads go on meanwhile"
         holder.execute("COMMIT")
@@ -81,16 +87,8 @@ async def test_a_message_sent_while_another_process_writes_is_answered_after(
 async def test_a_write_cancelled_while_it_waits_leaves_the_lock_free(database: Database) -> None:
     """The bot stopping while a write waits for another process: once that process is done, the
     write's thread takes the lock, and it is given back at once, not kept by a pooled connection."""
-    now = datetime(2017, 4, 20, 10, tzinfo=UTC)
-
-    async def write() -> None:
-        async with database.transaction() as repos:
-            await repos.residents.add(900_002, "fr", "v", now)
-
     with write_lock(database) as holder:
-        writing = asyncio.create_task(write())
-        for _ in range(20):
-            await asyncio.sleep(0)
+        writing = await waiting_write(database)
         writing.cancel()
         holder.execute("COMMIT")
         with pytest.raises(asyncio.CancelledError):
