@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -98,8 +98,7 @@ class Outgoing:
     created_at: datetime
 
 
-_INBOX: Table = InboxUpdate.__table__  # type: ignore[assignment]
-_OUTBOX: Table = OutboxCall.__table__  # type: ignore[assignment]
+_INBOX, _OUTBOX = cast(Table, InboxUpdate.__table__), cast(Table, OutboxCall.__table__)
 # The statements of every update, built once (SQLAlchemy Core: no ORM state to keep, and a
 # statement's cache key is computed once, not at each execution).
 _HANDLED = (

@@ -372,10 +372,10 @@ class Exporter:
         begins, at an answer's moment (answers confirmed at the same moment stay together). Fewer
         slices if answers went meanwhile."""
         cuts: list[datetime | None] = [where.since]
+        moments = where.apply(select(Answer.submitted_at)).order_by(Answer.submitted_at).limit(1)
         async with self.database.reading() as session:
             for k in range(1, count):
-                at = where.apply(select(Answer.submitted_at)).order_by(Answer.submitted_at)
-                cut = (await session.execute(at.offset(total * k // count).limit(1))).scalar()
+                cut = (await session.execute(moments.offset(total * k // count))).scalar()
                 if cut is not None:
                     cuts.append(cut)
         cuts.append(where.until)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import shutil
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -18,6 +17,7 @@ from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from typing import TextIO
 
+from bot.cores import cores
 from bot.errors import OperatorError
 
 PARALLEL_FROM = 50_000
@@ -41,8 +41,7 @@ def processes(total: int, asked: int | None) -> int:
         return max(1, min(asked, total))
     if total < PARALLEL_FROM:
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, MOST_PROCESSES))
+    return max(1, min(cores(), MOST_PROCESSES))
 
 
 class Slices:

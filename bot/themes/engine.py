@@ -31,7 +31,6 @@ text's vector is the same, bit for bit, alone or in any batch, however many run 
 
 from __future__ import annotations
 
-import os
 import platform
 import re
 import struct
@@ -44,6 +43,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from bot.cores import cores
 
 Vectors = NDArray[np.float32]
 
@@ -329,7 +330,7 @@ class Encoder:
         weights = Weights.load(path)
         self.tokenizer = Tokenizer(weights)
         self.bos, self.eos, self.hidden = weights.bos, weights.eos, weights.hidden
-        self.workers = workers or _cores()
+        self.workers = workers or cores()
         self._words = weights.blocks("emb.word", self.hidden)
         positions = weights.floats("emb.pos").reshape(-1, self.hidden)[:MAX_TOKENS]
         self._where = positions + weights.floats("emb.type")[: self.hidden]  # token type 0
@@ -385,13 +386,6 @@ class Encoder:
             total += states[:, token]
         mean: Vectors = total / np.float32(ids.shape[1])
         return mean
-
-
-def _cores() -> int:
-    """The cores this process may use."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def _runs(lengths: Sequence[int]) -> list[tuple[int, int]]:

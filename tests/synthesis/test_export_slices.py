@@ -76,3 +76,21 @@ async def test_a_slice_that_cannot_be_written_is_one_line(
     assert one_line(result) == (
         f"cannot write {tmp_path}/.answers.csv.1.part: File exists (or run the export with --jobs 1)"
     )
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        (("answers.xlsx",), "--jobs: only the CSV and JSON lines are written by several processes"),
+        (
+            ("votes.csv", "--table", "votes"),
+            "--jobs: the votes are written by one process (only the answers are sliced)",
+        ),
+    ],
+)
+async def test_jobs_where_one_process_writes_is_one_line(
+    database: Database, database_url: str, tmp_path: Path, options: tuple[str, ...], line: str
+) -> None:
+    result = await cli(tmp_path, "export", *options, "--jobs", "2", DATABASE_URL=database_url)
+    assert one_line(result) == line
+    assert not os.listdir(tmp_path) or os.listdir(tmp_path) == ["data"], "nothing written"
