@@ -21,14 +21,15 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
 
+from bot.handlers import transport
 from bot.handlers.transport import AiohttpRequest
 
 Call = dict[str, Any]
 """One recorded call: ``method``, ``params`` (as sent), ``refs`` (parameter → reference to
-resolve per chat) and ``returns_message`` (its result is a Message, parsed as the bot would)."""
+resolve per chat). Results are read as JSON, as Fabrique reads them (``bot.handlers.transport.call``)."""
 Step = list[Call]
 SENT = "sent-"
 """A reference to a message the bot sent to the chat: ``sent-1`` is the latest, ``sent-2`` the one before."""
@@ -56,10 +57,9 @@ class Replay:
             kwargs = call["params"] | {
                 name: self.resolved(ref, chat, update) for name, ref in call["refs"].items()
             }
-            returns = Message if call["returns_message"] else None
-            result = await context.bot.do_api_request(call["method"], api_kwargs=kwargs, return_type=returns)
+            result = await transport.call(context.bot, call["method"], kwargs)
             if sends_message(call["method"]):
-                self.sent[chat].append(result.message_id)
+                self.sent[chat].append(result["message_id"])
 
     def resolved(self, ref: str, chat: int, update: Update) -> int | str:
         """The identifier ``ref`` stands for in ``chat``, answering ``update``."""

@@ -82,5 +82,4 @@ def replayable(call: dict[str, Any], chat: int, pressed: int | None, sent: list[
             refs["message_id"] = f"{SENT}{len(sent) - sent.index(message)}"
         else:
             raise RuntimeError(f"{call['method']} names message {message}, not one the ceiling bot knows")
-    message_result = isinstance(call["result"], dict) and "message_id" in call["result"]
-    return {"method": call["method"], "params": params, "refs": refs, "returns_message": message_result}
+    return {"method": call["method"], "params": params, "refs": refs}

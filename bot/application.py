@@ -17,7 +17,6 @@ from bot.dialogs.questions import QUESTIONS
 from bot.handlers.delivery import FloodGate, TelegramBoard, TelegramMessenger
 from bot.handlers.inbox import Handling, Intake, Poller
 from bot.handlers.outbox import Sender
-from bot.handlers.reading import ReadableUpdates
 from bot.handlers.resident import GATE, ResidentHandlers
 from bot.handlers.staff import GROUP, StaffHandlers
 from bot.handlers.transport import AiohttpRequest
@@ -92,7 +91,7 @@ def build(
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(FloodGate(pacer))
         .request(AiohttpRequest(settings.max_concurrent_updates))
-        .get_updates_request(ReadableUpdates(metrics))
+        .get_updates_request(AiohttpRequest(1))
         .post_init(lambda _app: _started())
         .post_stop(lambda _app: _stopping())
         .post_shutdown(lambda _app: database.close())

@@ -3,17 +3,32 @@ sender flood control counts, and a coarse kind for metrics."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from telegram import Update
 from telegram.constants import ChatType
 
 
-def resident_of(update: object) -> int | None:
-    """Whose line an update joins: its user, or else its chat."""
-    if not isinstance(update, Update):
-        return None
-    if update.effective_user is not None:
-        return update.effective_user.id
-    return update.effective_chat.id if update.effective_chat is not None else None
+def line_of(update: Mapping[str, Any]) -> int:
+    """Whose line an update (as Telegram's JSON) joins: its user's id, or else its chat's, else 0.
+
+    An update holds one object besides its id (a message, a press, a change of membership…),
+    whose sender is its ``from`` (``user`` for a few kinds) and whose chat is its own ``chat`` or
+    its message's."""
+    for kind, item in update.items():
+        if kind == "update_id" or not isinstance(item, dict):
+            continue
+        message = item.get("message")
+        for owner in (
+            item.get("from"),
+            item.get("user"),
+            item.get("chat"),
+            message.get("chat") if isinstance(message, dict) else None,
+        ):
+            if isinstance(owner, dict) and type(owner.get("id")) is int:
+                return int(owner["id"])
+    return 0
 
 
 def sender_of(update: object) -> int | None:

@@ -2,7 +2,10 @@
 is handled in one transaction together with the replies it causes.
 
 In polling mode the next ``getUpdates`` (which confirms the batch before it) is only asked for
-once the batch is stored; in webhook mode the HTTP answer waits for the insert. Handling runs
+once the batch is stored; in webhook mode the HTTP answer waits for the insert. Updates are
+stored as Telegram sent them and read once, when handled: one python-telegram-bot cannot read
+(a field it does not know made required) is counted, logged by kind only, and skipped, so that
+it never holds up the updates behind it. Handling runs
 python-telegram-bot's handlers as usual, but what they send is written to the outbox (see
 :mod:`bot.handlers.outbox`) and only sent once the transaction has committed.
 """
@@ -16,11 +19,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
+from telegram._utils.types import JSONDict
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from bot.clock import Clock
-from bot.handlers.concurrency import kind_of, resident_of, sender_of
+from bot.handlers import transport
+from bot.handlers.concurrency import kind_of, line_of, sender_of
 from bot.handlers.outbox import Apology, Unit, collecting, retry_seconds
 from bot.logs import trace
 from bot.metrics import Metrics
@@ -34,8 +39,15 @@ log = logging.getLogger(__name__)
 RETRY_AT_MOST = 30.0
 
 
-def received(update: Update) -> Received:
-    return Received(update.update_id, resident_of(update) or 0, json.dumps(update.to_dict()))
+def received(update: JSONDict) -> Received:
+    """An update as Telegram sent it (its id checked to be a number), ready for the inbox."""
+    return Received(int(update["update_id"]), line_of(update), json.dumps(update))
+
+
+def unreadable(exc: Exception, metrics: Metrics) -> None:
+    """Count and log an update that could not be read, without any of its content."""
+    metrics.errors.inc()
+    log.error("unreadable update dropped: %s", type(exc).__name__)
 
 
 class Intake:
@@ -47,13 +59,13 @@ class Intake:
         self._lines = lines
         self._one_by_one: GroupCommit[Received, None] = GroupCommit(self._store)
 
-    async def store(self, updates: Sequence[Update]) -> None:
+    async def store(self, updates: Sequence[JSONDict]) -> None:
         """A whole ``getUpdates`` batch, in one insert."""
         rows = [received(update) for update in updates]
         await self._store(rows)
         self._lines.wake(row.line for row in rows)
 
-    async def store_one(self, update: Update) -> None:
+    async def store_one(self, update: JSONDict) -> None:
         """One webhook request's update; concurrent requests share a commit."""
         row = received(update)
         await self._one_by_one.submit(row)
@@ -91,12 +103,8 @@ class Poller:
         while True:
             await self._lines.room()
             try:
-                updates = await self._bot.get_updates(
-                    offset=offset,
-                    timeout=poll_seconds,
-                    read_timeout=poll_seconds + 10,
-                    allowed_updates=allowed_updates,
-                )
+                asked = {"offset": offset, "timeout": poll_seconds, "allowed_updates": allowed_updates}
+                updates = await transport.call(self._bot, "getUpdates", asked, read_timeout=poll_seconds + 10)
                 await self._intake.store(updates)
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))
@@ -111,7 +119,7 @@ class Poller:
                 continue
             delay = 1.0
             if updates:
-                offset = updates[-1].update_id + 1
+                offset = updates[-1]["update_id"] + 1
 
 
 class _Failed(Exception):
@@ -145,7 +153,7 @@ class Handling:
         try:
             update = Update.de_json(json.loads(row.payload), self._application.bot)
         except Exception as exc:
-            log.error("stored update unreadable, dropped: %s", type(exc).__name__)
+            unreadable(exc, self._metrics)
             return await self._finish(row, [])
         self._metrics.updates.labels(kind_of(update)).inc()
         sender = sender_of(update)

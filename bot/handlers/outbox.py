@@ -19,18 +19,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from telegram import (
-    InlineKeyboardMarkup,
-    InlineQueryResultsButton,
-    InputFile,
-    LinkPreviewOptions,
-    Message,
-    MessageEntity,
-)
+from telegram import InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 
 from bot.clock import Clock
+from bot.handlers import transport
 from bot.metrics import Metrics
 from bot.storage import Database
 from bot.storage.batching import GroupCommit
@@ -42,11 +36,6 @@ ANSWER_WITHIN = timedelta(seconds=10)
 ANSWERS = frozenset({"answerCallbackQuery", "answerInlineQuery"})
 RETRY_FIRST = 0.5
 RETRY_AT_MOST = 30.0
-_OBJECTS: dict[str, Any] = {
-    "reply_markup": InlineKeyboardMarkup,
-    "link_preview_options": LinkPreviewOptions,
-    "button": InlineQueryResultsButton,
-}
 _FILES = {"sendDocument": "document", "sendPhoto": "photo"}
 
 
@@ -86,26 +75,14 @@ def retry_seconds(error: RetryAfter) -> float:
     return float(delay) if isinstance(delay, int | float) else delay.total_seconds()
 
 
-def _snake(method: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in method)
-
-
 async def perform(bot: ExtBot[Any], call: Call) -> object:
-    """Make one stored call through python-telegram-bot (so that the pacing applies)."""
-    kwargs: dict[str, Any] = {}
-    for name, value in call.params.items():
-        if name in _OBJECTS and value is not None:
-            kwargs[name] = _OBJECTS[name].de_json(value, bot)
-        elif name in ("entities", "caption_entities") and value is not None:
-            kwargs[name] = [MessageEntity.de_json(entity, bot) for entity in value]
-        elif name == "filename":
-            continue
-        else:
-            kwargs[name] = value
+    """Make one stored call as it was stored (through python-telegram-bot, so that the pacing
+    applies); its result as Telegram's JSON."""
+    params = {name: value for name, value in call.params.items() if name != "filename"}
     if call.method in _FILES:
         assert call.file is not None
-        kwargs[_FILES[call.method]] = InputFile(call.file, filename=call.params.get("filename"))
-    return await getattr(bot, _snake(call.method))(**kwargs)
+        params[_FILES[call.method]] = InputFile(call.file, filename=call.params.get("filename"))
+    return await transport.call(bot, call.method, params)
 
 
 Shown = tuple[int, int]
@@ -133,7 +110,7 @@ class Sender:
         buttons (at once, and not again after a crash: a stale press is told it is stale)."""
         for outgoing in calls:
             sent = await self._make(outgoing)
-            shown = (outgoing.line, sent.message_id) if sent is not None and outgoing.call.keyboard else None
+            shown = (outgoing.line, sent) if sent is not None and outgoing.call.keyboard else None
             retired = await self._outcomes.submit((outgoing.id, shown))
             if retired is not None:
                 await self._make_once(
@@ -146,7 +123,8 @@ class Sender:
         except TelegramError as exc:
             log.info("%s refused: %s", call.method, type(exc).__name__)
 
-    async def _make(self, outgoing: Outgoing) -> Message | None:
+    async def _make(self, outgoing: Outgoing) -> int | None:
+        """Make the call (again while the network fails); the id of the message it sent, if any."""
         call = outgoing.call
         if call.method in ANSWERS and self._clock.now() - outgoing.created_at > ANSWER_WITHIN:
             self._metrics.dropped.inc()
@@ -178,7 +156,8 @@ class Sender:
                 self._metrics.dropped.inc()
                 return None
             else:
-                return result if isinstance(result, Message) else None
+                sent = result.get("message_id") if isinstance(result, dict) else None
+                return sent if isinstance(sent, int) else None
 
     async def _record(self, outcomes: list[tuple[int, Shown | None]]) -> list[int | None]:
         """Forget the calls made; record new live keyboards, answering the ones they replace."""

@@ -1,8 +1,8 @@
 """An aiohttp server: Telegram's webhook (when configured), ``/healthz``, ``/readyz``, ``/metrics``.
 
-The webhook checks Telegram's secret header in constant time, hands the update to the
-application's queue and answers at once; handling happens asynchronously. When the queue is
-full the answer waits, which slows Telegram down (backpressure) instead of dropping updates.
+The webhook checks Telegram's secret header in constant time, stores the update in the inbox as
+Telegram sent it and answers once it is stored; handling happens from the inbox. When the
+database cannot store it, the answer is 503 and Telegram sends the update again.
 Anything that is not an update as Telegram sends one is answered 4xx with one log line that
 says why, never what it held.
 """
@@ -16,10 +16,8 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from telegram import Update
 
 from bot.application import Fabrique
-from bot.handlers.reading import unreadable
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -47,7 +45,6 @@ def _too_deep(data: Any) -> bool:
 
 def create_web_app(fabrique: Fabrique, *, webhook_secret: str | None) -> web.Application:
     """The routes; the webhook route exists only when a secret is given (webhook mode)."""
-    application = fabrique.application
     app = web.Application()
 
     async def receive(request: web.Request) -> web.StreamResponse:
@@ -67,12 +64,7 @@ def create_web_app(fabrique: Fabrique, *, webhook_secret: str | None) -> web.App
         if not isinstance(data, dict) or type(data.get("update_id")) is not int or _too_deep(data):
             return _refuse(400, "not an update")
         try:
-            update = Update.de_json(data, application.bot)
-        except Exception as exc:
-            unreadable(exc, fabrique.metrics)
-            return web.Response(text="dropped")  # acknowledged, so that Telegram does not retry
-        try:
-            await fabrique.intake.store_one(update)
+            await fabrique.intake.store_one(data)
         except Exception as exc:  # not stored: Telegram is told to try again later
             log.warning("webhook update not stored: %s", type(exc).__name__)
             return web.Response(status=503, text="try again")

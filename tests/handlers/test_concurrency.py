@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from bot.application import Fabrique
+from bot.handlers.concurrency import line_of
 from bot.sandbox import BotApiSandbox
 from bot.typography import french
 from tests.dialogs.test_resident_dialog import accept
@@ -12,6 +16,27 @@ from tests.phone import Phone
 from tests.words import words
 
 t = words("fr")
+ME = {"id": 4242, "is_bot": False, "first_name": "Inès"}
+MY_CHAT = {"id": 4242, "type": "private"}
+GROUP = {"id": -100777, "type": "supergroup", "title": "Quartier"}
+
+
+@pytest.mark.parametrize(
+    ("update", "line"),
+    [
+        ({"message": {"message_id": 1, "date": 0, "chat": MY_CHAT, "from": ME, "text": "bonjour"}}, 4242),
+        ({"callback_query": {"id": "7", "from": ME, "chat_instance": "1", "data": "x"}}, 4242),
+        ({"my_chat_member": {"chat": MY_CHAT, "from": ME, "date": 0}}, 4242),
+        ({"poll_answer": {"poll_id": "3", "user": ME, "option_ids": [0]}}, 4242),
+        ({"channel_post": {"message_id": 1, "date": 0, "chat": GROUP, "text": "annonce"}}, -100777),
+        ({"callback_query": {"id": "7", "message": {"chat": GROUP}, "data": "x"}}, -100777),
+        ({"message": {"from": {"id": "4242"}, "chat": {"id": 4.5}}}, 0),
+        ({"message": "forged"}, 0),
+        ({}, 0),
+    ],
+)
+def test_each_update_joins_its_senders_line_else_its_chats(update: dict[str, Any], line: int) -> None:
+    assert line_of({"update_id": 1, **update}) == line
 
 
 async def test_a_slow_reply_to_one_resident_does_not_hold_up_another(
