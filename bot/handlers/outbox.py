@@ -163,7 +163,6 @@ class Sender:
         """Forget the calls made; record new live keyboards, answering the ones they replace."""
         async with self._database.transaction() as repos:
             await repos.outbox.done(call_id for call_id, _ in outcomes)
-            return [
-                await repos.dialogs.show_keyboard(*shown) if shown is not None else None
-                for _, shown in outcomes
-            ]
+            shown = [outcome for _, outcome in outcomes if outcome is not None]
+            replaced = iter(await repos.dialogs.show_keyboards(shown))
+            return [next(replaced) if outcome is not None else None for _, outcome in outcomes]

@@ -125,7 +125,7 @@ class ConsultationService:
 
     async def _previous(self, repos: Repositories, resident: Resident) -> Previous:
         """The last answer's values, offered again (each widget checks they still fit)."""
-        answers = await repos.answers.of(resident)
+        answers = await repos.answers.recent(resident)
         if not answers:
             return Previous()
         last = answers[0]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,16 +60,23 @@ class ResidentRepository:
 
 
 _STATES, _RESIDENTS = cast(Table, DialogState.__table__), cast(Table, Resident.__table__)
-_LIVE_KEYBOARD = (  # built once (SQLAlchemy Core): it runs for every message sent with buttons
-    select(_STATES.c.resident_id, _STATES.c.keyboard_message_id)
+_ANSWERS = cast(Table, Answer.__table__)
+# Built once (SQLAlchemy Core): they run for every update, or every message sent with buttons.
+_LIVE_KEYBOARDS = (
+    select(_RESIDENTS.c.telegram_id, _STATES.c.resident_id, _STATES.c.keyboard_message_id)
     .join(_RESIDENTS, _RESIDENTS.c.id == _STATES.c.resident_id)
-    .where(_RESIDENTS.c.telegram_id == bindparam("the_resident"))
+    .where(_RESIDENTS.c.telegram_id.in_(bindparam("the_residents", expanding=True)))
     .with_for_update(of=_STATES)
 )
 _SHOW_KEYBOARD = (
     update(_STATES)
     .where(_STATES.c.resident_id == bindparam("the_state"))
     .values(keyboard_message_id=bindparam("the_message"))
+)
+_RECENT_ANSWERS = (
+    select(_ANSWERS)
+    .where(_ANSWERS.c.resident_id == bindparam("the_resident"))
+    .order_by(_ANSWERS.c.submitted_at.desc(), _ANSWERS.c.id.desc())
 )
 
 
@@ -90,17 +97,28 @@ class DialogRepository:
             self._session.add(state)
         return state
 
-    async def show_keyboard(self, telegram_id: int, message_id: int) -> int | None:
-        """Record ``message_id`` as the resident's live keyboard; the message it replaces, if any.
+    async def show_keyboards(self, shown: list[tuple[int, int]]) -> list[int | None]:
+        """Record each ``(telegram id, message id)`` as that resident's live keyboard, in order;
+        for each, the message it replaces, if any. Two statements, however many are shown.
         (In a transaction of its own: no dialog state of this session is to be kept in step.)"""
-        row = (await self._session.execute(_LIVE_KEYBOARD, {"the_resident": telegram_id})).one_or_none()
-        if row is None:
-            return None
-        state, previous = row
-        if previous == message_id:
-            return None
-        await self._session.execute(_SHOW_KEYBOARD, {"the_state": state, "the_message": message_id})
-        return cast(int | None, previous)
+        if not shown:
+            return []
+        rows = await self._session.execute(_LIVE_KEYBOARDS, {"the_residents": [line for line, _ in shown]})
+        live = {line: (state, previous) for line, state, previous in rows}
+        replaced: list[int | None] = []
+        changes: dict[int, int] = {}
+        for line, message in shown:
+            if line not in live or live[line][1] == message:
+                replaced.append(None)
+                continue
+            state, previous = live[line]
+            replaced.append(previous)
+            live[line] = (state, message)
+            changes[state] = message
+        if changes:
+            values = [{"the_state": state, "the_message": message} for state, message in changes.items()]
+            await self._session.execute(_SHOW_KEYBOARD, values)
+        return replaced
 
     async def delete_untouched_since(self, cutoff: datetime) -> int:
         """Delete the dialog states (and their drafts) nobody has used since ``cutoff``."""
@@ -120,6 +138,11 @@ class AnswerRepository:
             .order_by(Answer.submitted_at.desc(), Answer.id.desc())
         )
         return list((await self._session.scalars(query)).all())
+
+    async def recent(self, resident: Resident) -> list[Row[Any]]:
+        """The resident's confirmed answers as read-only rows (no ORM objects: this is read for
+        every update), most recent first."""
+        return list(await self._session.execute(_RECENT_ANSWERS, {"the_resident": resident.id}))
 
     async def describe(self, resident: Resident, columns: dict[str, Any]) -> None:
         """Set what the resident said of themselves (their commune, their age band…) on their
