@@ -80,7 +80,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, timeout=timeout, **_body(request_data)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -94,17 +94,17 @@ def _given(value: ODVInput[float], default: float) -> float | None:
     return default if isinstance(value, DefaultValue) else value
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """The parameters as a form, multipart when files are uploaded (as httpx sends them)."""
+def _body(request_data: RequestData | None) -> dict[str, Any]:
+    """The parameters as one JSON body (one ``json.dumps``, where a form would quote each field),
+    or as a multipart form when files are uploaded."""
     if request_data is None:
-        return None
-    parameters = request_data.json_parameters
+        return {}
     files = request_data.multipart_data
     if not files:
-        return parameters
+        return {"json": request_data.parameters}
     form = aiohttp.FormData()
-    for name, value in parameters.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mime_type) in files.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)
-    return form
+    return {"data": form}
