@@ -79,9 +79,7 @@ class AiohttpRequest(BaseRequest):
             + (_given(connect_timeout, TIMEOUT) or 0.0),
         )
         try:
-            async with self._session.request(
-                method, url, timeout=timeout, **_body(request_data)
-            ) as response:
+            async with self._session.request(method, url, timeout=timeout, **_body(request_data)) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc

@@ -96,7 +96,7 @@ class Lines:
 
     async def _work(self, line: int) -> None:
         try:
-            if await self._locks.acquire([line]):
+            if await self._locks.acquire(line):
                 try:
                     async with self._room:
                         await self._drain(line)

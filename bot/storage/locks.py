@@ -3,21 +3,29 @@
 On PostgreSQL, a line is held with a session-level advisory lock on one connection kept for
 the purpose: if the process dies, the server ends the session and every line it held is free
 at once, with no lease to wait out. SQLite serves one process, so its locks live in memory.
+Lines taken or freed at the same moment share one statement (a group commit's batching): the
+lock connection is one, and a statement per line made it every update's queue when the bot
+was busy.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, INTEGER
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.batching import GroupCommit
 from bot.storage.database import Database
 
 LOCK_CLASS = 0x0FAB
 """The first key of every line's advisory lock (the migrations use the one-key form)."""
+
+
+_KEYS = bindparam("keys", type_=ARRAY(INTEGER))
+_TAKE = text("SELECT k FROM unnest(:keys) AS k WHERE pg_try_advisory_lock(:class, k)").bindparams(_KEYS)
+_FREE = text("SELECT pg_advisory_unlock(:class, k) FROM unnest(:keys) AS k").bindparams(_KEYS)
 
 
 def _key(line: int) -> int:
@@ -33,31 +41,39 @@ class LineLocks:
         self._held: set[int] = set()
         self._connection: AsyncConnection | None = None
         self._turn = asyncio.Lock()
+        self._taking: GroupCommit[int, bool] = GroupCommit(self._take)
+        self._freeing: GroupCommit[int, None] = GroupCommit(self._free)
 
-    async def acquire(self, lines: Iterable[int]) -> set[int]:
-        """Take the lines that nobody holds; returns those taken."""
-        wanted = [line for line in dict.fromkeys(lines) if line not in self._held]
-        if not wanted:
-            return set()
+    async def acquire(self, line: int) -> bool:
+        """Take the line unless someone holds it (this process included)."""
+        if line in self._held:
+            return False
+        self._held.add(line)  # at once: no other worker of this process asks for it meanwhile
         if self._database.is_sqlite:
-            taken = set(wanted)
-        else:
-            keys = {_key(line): line for line in wanted}
-            statement = text(
-                "SELECT k FROM unnest(:keys) AS k WHERE pg_try_advisory_lock(:class, k)"
-            ).bindparams(bindparam("keys", type_=ARRAY(INTEGER)))
-            rows = await self._execute(statement, {"keys": list(keys), "class": LOCK_CLASS})
-            taken = {keys[key] for key in rows}
-        self._held |= taken
+            return True
+        taken = False
+        try:
+            taken = await self._taking.submit(line)
+        finally:
+            if not taken:
+                self._held.discard(line)
         return taken
 
     async def release(self, line: int) -> None:
         if line not in self._held:
             return
         if not self._database.is_sqlite:
-            statement = text("SELECT pg_advisory_unlock(:class, :key)")
-            await self._execute(statement, {"class": LOCK_CLASS, "key": _key(line)})
+            await self._freeing.submit(line)
         self._held.discard(line)
+
+    async def _take(self, lines: list[int]) -> list[bool]:
+        keys = [_key(line) for line in lines]
+        taken = set(await self._execute(_TAKE, {"keys": keys, "class": LOCK_CLASS}))
+        return [key in taken for key in keys]
+
+    async def _free(self, lines: list[int]) -> list[None]:
+        await self._execute(_FREE, {"keys": [_key(line) for line in lines], "class": LOCK_CLASS})
+        return [None] * len(lines)
 
     async def close(self) -> None:
         """Free every line (closing the session frees its advisory locks)."""
