@@ -31,6 +31,7 @@ from bot.sandbox.models import Message
 from bot.storage import Database, Repositories
 from tests.conftest import TOKEN, postgres_database
 from tests.dialogs.test_deliberation import STAFF, resident_who_shares
+from tests.dialogs.test_resident_dialog import accept
 from tests.journey import KEEP_IT, NOT_SAID, WISH
 from tests.phone import Phone
 from tests.test_cli import cli, environment, sqlite_url
@@ -322,3 +323,64 @@ async def test_a_crash_with_a_voting_card_on_screen_loses_no_vote_and_doubles_no
     assert kills == 3
     assert votes == [(first, -1), (second, 0)], "each vote once, with the last opinion given"
     assert (waiting, unsent) == (0, 0), "nothing is left to handle or to send"
+
+
+async def test_a_crash_before_a_press_is_forgotten_makes_its_answer_again_and_nothing_worse(
+    telegram: tuple[BotApiSandbox, str], tmp_path: Path
+) -> None:
+    """A press's answer and the removal of its buttons are forgotten only with the message that
+    follows them (one commit per press): killed while that message is on its way, the bot makes
+    them again, Telegram refuses them, and the resident gets the next screen with no apology."""
+    sandbox, api = telegram
+    resident = 7500
+    async with database_for("sqlite", tmp_path) as where:
+        variables = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, **where}
+
+        async def start() -> asyncio.subprocess.Process:
+            since = len(sandbox.api_calls)
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
+                stderr=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+            await serving(sandbox, since)
+            return process
+
+        process = await start()
+        try:
+            phone = Phone(sandbox, resident, "fr")
+            await accept(phone, t)
+            holder = next(
+                m for m in reversed(sandbox.bot_messages(resident)) if m.find_button(t._("Répondre ▶"))
+            )
+            button = holder.find_button(t._("Répondre ▶"))
+            assert button is not None
+            sandbox.faults.slow("sendMessage", delay=5.0, chat_id=resident)
+            query = await sandbox.press(resident, holder.message_id, button["callback_data"])
+
+            def answers() -> list[bool]:
+                return [c.ok for c in sandbox.api_calls if c.params.get("callback_query_id") == query]
+
+            def edits() -> list[bool]:
+                return [
+                    c.ok
+                    for c in sandbox.api_calls
+                    if c.method == "editMessageReplyMarkup"
+                    and str(c.params.get("message_id")) == str(holder.message_id)
+                ]
+
+            await sandbox.wait_for(lambda: answers() == [True] and edits() == [True], timeout=30)
+            process.send_signal(signal.SIGKILL)  # the next screen is on its way, slowly
+            await process.wait()
+            process = await start()
+            await sandbox.wait_for(
+                lambda: any(m.find_button("Malika") for m in sandbox.bot_messages(resident)), timeout=30
+            )
+            assert edits() == [True, False], "made again after the crash, and refused: nothing changes"
+            assert answers()[0] and not any(answers()[1:]), "an answer made again is refused"
+            assert not any("Oups" in (m.text or "") for m in sandbox.bot_messages(resident))
+            process.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()

@@ -2,9 +2,11 @@
 
 So the only call whose fate a crash can hide is the one in flight in each line: after a restart
 it is made again (at most one duplicate per resident per crash), and nothing is ever missed.
-Outcomes of all lines are written together (group commit). A call Telegram refuses for good
-(an edit of a message that is gone, a resident who blocked the bot) is given up, so that what
-follows still goes out; answers to button presses that Telegram would now refuse as too old
+Calls that are harmless to make twice (answering a press, editing a message: Telegram refuses
+the second one) are forgotten with the call that follows them, in one commit: a crash may make
+them again as well. Outcomes of all lines are written together (group commit). A call Telegram
+refuses for good (an edit of a message that is gone, a resident who blocked the bot) is given
+up, so that what follows still goes out; answers to button presses that Telegram would now refuse as too old
 are dropped unsent.
 """
 
@@ -91,6 +93,8 @@ Apology = Callable[[int], Awaitable[Call]]
 """The message sent to a line in place of one Telegram refused."""
 NEEDED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 """Calls a resident must not silently miss: one refused is replaced by an apology."""
+REPEATABLE = ANSWERS | {"editMessageReplyMarkup", "editMessageText"}
+"""Calls whose second making changes nothing the resident sees (Telegram refuses it)."""
 
 
 class Sender:
@@ -102,16 +106,22 @@ class Sender:
         self._database = database
         self._clock = clock
         self._metrics = metrics
-        self._outcomes: GroupCommit[tuple[int, Shown | None], int | None] = GroupCommit(self._record)
+        self._outcomes: GroupCommit[tuple[list[int], Shown | None], int | None] = GroupCommit(self._record)
 
     async def send(self, calls: list[Outgoing]) -> None:
-        """Make the calls in order; each is forgotten (durably) before the next is made. A message
-        sent with buttons becomes the resident's live keyboard, and the previous one loses its
-        buttons (at once, and not again after a crash: a stale press is told it is stale)."""
-        for outgoing in calls:
+        """Make the calls in order; each is forgotten (durably) before the next is made, or with
+        it when it is :data:`REPEATABLE`. A message sent with buttons becomes the resident's live
+        keyboard, and the previous one loses its buttons (at once, and not again after a crash:
+        a stale press is told it is stale)."""
+        made: list[int] = []
+        for index, outgoing in enumerate(calls):
             sent = await self._make(outgoing)
+            made.append(outgoing.id)
             shown = (outgoing.line, sent) if sent is not None and outgoing.call.keyboard else None
-            retired = await self._outcomes.submit((outgoing.id, shown))
+            if shown is None and outgoing.call.method in REPEATABLE and index < len(calls) - 1:
+                continue
+            retired = await self._outcomes.submit((made, shown))
+            made = []
             if retired is not None:
                 await self._make_once(
                     Call("editMessageReplyMarkup", {"chat_id": outgoing.line, "message_id": retired})
@@ -159,10 +169,10 @@ class Sender:
                 sent = result.get("message_id") if isinstance(result, dict) else None
                 return sent if isinstance(sent, int) else None
 
-    async def _record(self, outcomes: list[tuple[int, Shown | None]]) -> list[int | None]:
+    async def _record(self, outcomes: list[tuple[list[int], Shown | None]]) -> list[int | None]:
         """Forget the calls made; record new live keyboards, answering the ones they replace."""
         async with self._database.transaction() as repos:
-            await repos.outbox.done(call_id for call_id, _ in outcomes)
+            await repos.outbox.done(call_id for made, _ in outcomes for call_id in made)
             shown = [outcome for _, outcome in outcomes if outcome is not None]
             replaced = iter(await repos.dialogs.show_keyboards(shown))
             return [next(replaced) if outcome is not None else None for _, outcome in outcomes]
