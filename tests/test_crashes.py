@@ -133,6 +133,32 @@ async def serving(sandbox: BotApiSandbox, since: int) -> None:
     )
 
 
+async def started(
+    sandbox: BotApiSandbox, tmp_path: Path, variables: dict[str, str]
+) -> asyncio.subprocess.Process:
+    """``fabrique-bot run`` in a process of its own, once it takes updates."""
+    since = len(sandbox.api_calls)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await serving(sandbox, since)
+    return process
+
+
+async def ended(process: asyncio.subprocess.Process) -> None:
+    """Kill the bot if a failing test left it running."""
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+async def stopped(process: asyncio.subprocess.Process) -> None:
+    """Stop the bot as an operator would, and check it stops cleanly."""
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_sigkill_at_random_moments_loses_no_input_and_doubles_none_beyond_the_bound(
@@ -152,13 +178,7 @@ async def test_sigkill_at_random_moments_loses_no_input_and_doubles_none_beyond_
             variables["WEB_PORT"] = str(port)
 
         async def start() -> asyncio.subprocess.Process:
-            since = len(sandbox.api_calls)
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
-                stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            await serving(sandbox, since)
-            return process
+            return await started(sandbox, tmp_path, variables)
 
         residents = [7000 + n for n in range(RESIDENTS)]
         for resident in residents:
@@ -185,12 +205,9 @@ async def test_sigkill_at_random_moments_loses_no_input_and_doubles_none_beyond_
                 process = await start()
             await walking
             assert kills == KILLS, f"{kills} kills happened before the residents were done"
-            process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+            await stopped(process)
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await ended(process)
 
         exported = await cli(tmp_path, "export", "answers.csv", **where)
         assert exported.returncode == 0, exported.stderr
@@ -237,13 +254,7 @@ async def test_a_crash_with_a_voting_card_on_screen_loses_no_vote_and_doubles_no
         kills = 0
 
         async def start() -> asyncio.subprocess.Process:
-            since = len(sandbox.api_calls)
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
-                stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            await serving(sandbox, since)
-            return process
+            return await started(sandbox, tmp_path, variables)
 
         async def crash(process: asyncio.subprocess.Process) -> asyncio.subprocess.Process:
             """Kill the bot and start it again; return once it has handled what it found waiting
@@ -302,12 +313,9 @@ async def test_a_crash_with_a_voting_card_on_screen_loses_no_vote_and_doubles_no
             new = len(voter.messages) - before
             assert 2 <= new <= 2 + kills, f"{new} messages for two /avis and {kills} crashes"
 
-            process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+            await stopped(process)
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await ended(process)
 
         database = Database(url)
         try:
@@ -337,13 +345,7 @@ async def test_a_crash_before_a_press_is_forgotten_makes_its_answer_again_and_no
         variables = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api, **where}
 
         async def start() -> asyncio.subprocess.Process:
-            since = len(sandbox.api_calls)
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=environment(tmp_path, **variables),
-                stderr=asyncio.subprocess.DEVNULL,
-            )  # fmt: skip
-            await serving(sandbox, since)
-            return process
+            return await started(sandbox, tmp_path, variables)
 
         process = await start()
         try:
@@ -378,9 +380,6 @@ async def test_a_crash_before_a_press_is_forgotten_makes_its_answer_again_and_no
             assert edits() == [True, False], "made again after the crash, and refused: nothing changes"
             assert answers()[0] and not any(answers()[1:]), "an answer made again is refused"
             assert not any("Oups" in (m.text or "") for m in sandbox.bot_messages(resident))
-            process.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+            await stopped(process)
         finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
+            await ended(process)

@@ -9,6 +9,14 @@ from typing import Any
 from telegram import Update
 from telegram.constants import ChatType
 
+BIGINT = range(-(2**63), 2**63)
+"""The ids the database stores (64-bit): Telegram's, and nothing a forged update could add."""
+
+
+def is_update(item: object) -> bool:
+    """Whether ``item`` is an update as Telegram sends one: a JSON object with a 64-bit id."""
+    return isinstance(item, dict) and type(item.get("update_id")) is int and item["update_id"] in BIGINT
+
 
 def line_of(update: Mapping[str, Any]) -> int:
     """Whose line an update (as Telegram's JSON) joins: its user's id, or else its chat's, else 0.
@@ -26,7 +34,7 @@ def line_of(update: Mapping[str, Any]) -> int:
             item.get("chat"),
             message.get("chat") if isinstance(message, dict) else None,
         ):
-            if isinstance(owner, dict) and type(owner.get("id")) is int:
+            if isinstance(owner, dict) and type(owner.get("id")) is int and owner["id"] in BIGINT:
                 return int(owner["id"])
     return 0
 

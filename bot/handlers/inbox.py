@@ -4,7 +4,8 @@ is handled in one transaction together with the replies it causes.
 In polling mode the next ``getUpdates`` (which confirms the batch before it) is only asked for
 once the batch is stored; in webhook mode the HTTP answer waits for the insert. Updates are
 stored as Telegram sent them and read once, when handled: one python-telegram-bot cannot read
-(a field it does not know made required) is counted, logged by kind only, and skipped, so that
+(a field it does not know made required) is counted, logged by the error's type only, and
+skipped, so that
 it never holds up the updates behind it. Handling runs
 python-telegram-bot's handlers as usual, but what they send is written to the outbox (see
 :mod:`bot.handlers.outbox`) and only sent once the transaction has committed.
@@ -20,12 +21,12 @@ from typing import Any
 
 from telegram import Update
 from telegram._utils.types import JSONDict
-from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, RetryAfter
 from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.handlers import transport
-from bot.handlers.concurrency import kind_of, line_of, sender_of
+from bot.handlers.concurrency import is_update, kind_of, line_of, sender_of
 from bot.handlers.outbox import Apology, Unit, collecting, retry_seconds
 from bot.logs import trace
 from bot.metrics import Metrics
@@ -104,7 +105,12 @@ class Poller:
             await self._lines.room()
             try:
                 asked = {"offset": offset, "timeout": poll_seconds, "allowed_updates": allowed_updates}
-                updates = await transport.call(self._bot, "getUpdates", asked, read_timeout=poll_seconds + 10)
+                answer = await transport.call(self._bot, "getUpdates", asked, read_timeout=poll_seconds + 10)
+                if not isinstance(answer, list):
+                    raise TypeError("getUpdates did not answer a list")
+                updates = [item for item in answer if is_update(item)]
+                if len(updates) < len(answer):
+                    log.error("getUpdates gave %d items that are not updates", len(answer) - len(updates))
                 await self._intake.store(updates)
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))
@@ -112,14 +118,15 @@ class Poller:
             except InvalidToken:
                 log.error("polling stopped: Telegram refused the bot token")
                 return
-            except (TelegramError, OSError) as exc:  # NetworkError and TimedOut included
-                log.warning("polling failed, trying again in %.0f s: %s", delay, type(exc).__name__)
+            except Exception as exc:  # the network, Telegram, the database: all tried again
+                log.warning("polling failed, trying again in %.0f s: %s", delay, trace(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_AT_MOST)
                 continue
             delay = 1.0
-            if updates:
-                offset = updates[-1]["update_id"] + 1
+            ids = [i["update_id"] for i in answer if isinstance(i, dict) and type(i.get("update_id")) is int]
+            if ids:  # confirmed, the skipped ones too
+                offset = max(ids) + 1
 
 
 class _Failed(Exception):

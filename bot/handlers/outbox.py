@@ -1,8 +1,8 @@
 """Sending the outbox: a line's calls in order, each one's outcome durable before the next.
 
-So the only call whose fate a crash can hide is the one in flight in each line: after a restart
-it is made again (at most one duplicate per resident per crash), and nothing is ever missed.
-Calls that are harmless to make twice (answering a press, editing a message: Telegram refuses
+So the only message whose fate a crash can hide is the one in flight in each line: after a
+restart it is made again (at most one duplicate per resident per crash), and nothing is ever
+missed. Calls that are harmless to make twice (answering a press, editing a message: Telegram refuses
 the second one) are forgotten with the call that follows them, in one commit: a crash may make
 them again as well. Outcomes of all lines are written together (group commit). A call Telegram
 refuses for good (an edit of a message that is gone, a resident who blocked the bot) is given
@@ -94,7 +94,10 @@ Apology = Callable[[int], Awaitable[Call]]
 NEEDED = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
 """Calls a resident must not silently miss: one refused is replaced by an apology."""
 REPEATABLE = ANSWERS | {"editMessageReplyMarkup", "editMessageText"}
-"""Calls whose second making changes nothing the resident sees (Telegram refuses it)."""
+"""Calls whose second making changes nothing the resident sees (Telegram refuses it). This holds
+because nothing edits a message between the call that edits it and the next call of its line:
+a pressed message is edited before anything is sent, and nothing else edits residents'
+messages."""
 
 
 class Sender:

@@ -11,6 +11,7 @@ was busy.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, INTEGER
@@ -62,9 +63,11 @@ class LineLocks:
     async def release(self, line: int) -> None:
         if line not in self._held:
             return
-        if not self._database.is_sqlite:
-            await self._freeing.submit(line)
-        self._held.discard(line)
+        try:
+            if not self._database.is_sqlite:
+                await self._freeing.submit(line)
+        finally:  # freed or not, this process may take it again (locks stack in one session)
+            self._held.discard(line)
 
     async def _take(self, lines: list[int]) -> list[bool]:
         keys = [_key(line) for line in lines]
@@ -87,5 +90,13 @@ class LineLocks:
             if self._connection is None:
                 connection = await self._database.engine.connect()
                 self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
-            result = await self._connection.execute(statement, values)  # type: ignore[call-overload]
+            try:
+                result = await self._connection.execute(statement, values)  # type: ignore[call-overload]
+            except Exception:
+                # Probably a lost connection, whose locks the server has freed: the next
+                # statement opens a new one.
+                connection, self._connection = self._connection, None
+                with contextlib.suppress(Exception):
+                    await connection.close()
+                raise
             return [row[0] for row in result]

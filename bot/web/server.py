@@ -18,6 +18,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.application import Fabrique
+from bot.handlers.concurrency import is_update
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -61,7 +62,7 @@ def create_web_app(fabrique: Fabrique, *, webhook_secret: str | None) -> web.App
             return _refuse(413, "too large")
         except (ValueError, RecursionError):  # ValueError covers bad JSON and bad UTF-8
             return _refuse(400, "not JSON")
-        if not isinstance(data, dict) or type(data.get("update_id")) is not int or _too_deep(data):
+        if not is_update(data) or _too_deep(data):
             return _refuse(400, "not an update")
         try:
             await fabrique.intake.store_one(data)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.application import Fabrique
-from bot.handlers.concurrency import line_of
+from bot.handlers.concurrency import is_update, line_of
 from bot.sandbox import BotApiSandbox
 from bot.typography import french
 from tests.dialogs.test_resident_dialog import accept
@@ -32,11 +32,30 @@ GROUP = {"id": -100777, "type": "supergroup", "title": "Quartier"}
         ({"callback_query": {"id": "7", "message": {"chat": GROUP}, "data": "x"}}, -100777),
         ({"message": {"from": {"id": "4242"}, "chat": {"id": 4.5}}}, 0),
         ({"message": "forged"}, 0),
+        ({"message": {"from": {"id": 2**63}, "chat": {"id": -(2**63) - 1}}}, 0),
+        ({"message": {"from": {"id": True}, "chat": MY_CHAT}}, 4242),
         ({}, 0),
     ],
 )
 def test_each_update_joins_its_senders_line_else_its_chats(update: dict[str, Any], line: int) -> None:
     assert line_of({"update_id": 1, **update}) == line
+
+
+@pytest.mark.parametrize(
+    ("item", "update"),
+    [
+        ({"update_id": 1}, True),
+        ({"update_id": 2**63 - 1, "message": {}}, True),
+        ({"update_id": 2**63}, False),
+        ({"update_id": "1"}, False),
+        ({"update_id": True}, False),
+        ({"message": {}}, False),
+        ([1], False),
+        (None, False),
+    ],
+)
+def test_only_objects_with_a_64_bit_id_are_updates(item: object, update: bool) -> None:
+    assert is_update(item) is update
 
 
 async def test_a_slow_reply_to_one_resident_does_not_hold_up_another(

@@ -229,6 +229,7 @@ MALFORMED = {
     "invalid UTF-8": (GOOD, b'{"update_id": 1, "x": "\xff\xfe"}', b"POST"),
     "JSON that is not an object": (GOOD, b'["update_id", 1]', b"POST"),
     "object without an update id": (GOOD, b'{"message": {"text": "hello"}}', b"POST"),
+    "update id past 64 bits": (GOOD, b'{"update_id": 9223372036854775808, "message": {}}', b"POST"),
     "huge body": (GOOD, b'{"update_id": 1, "x": "' + b"a" * 3_000_000 + b'"}', b"POST"),
     "wrong content type": (GOOD.replace(b"application/json", b"text/plain"), b'{"update_id": 1}', b"POST"),
     "wrong method": (GOOD, b"", b"GET"),
