@@ -13,9 +13,16 @@ BIGINT = range(-(2**63), 2**63)
 """The ids the database stores (64-bit): Telegram's, and nothing a forged update could add."""
 
 
+def update_id(item: object) -> int | None:
+    """The id of ``item`` if it is a JSON object with a whole number as ``update_id``."""
+    number = item.get("update_id") if isinstance(item, dict) else None
+    return number if type(number) is int else None
+
+
 def is_update(item: object) -> bool:
     """Whether ``item`` is an update as Telegram sends one: a JSON object with a 64-bit id."""
-    return isinstance(item, dict) and type(item.get("update_id")) is int and item["update_id"] in BIGINT
+    number = update_id(item)
+    return number is not None and number in BIGINT  # None first: ``None in range`` scans it all
 
 
 def line_of(update: Mapping[str, Any]) -> int:

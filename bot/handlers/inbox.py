@@ -3,12 +3,11 @@ is handled in one transaction together with the replies it causes.
 
 In polling mode the next ``getUpdates`` (which confirms the batch before it) is only asked for
 once the batch is stored; in webhook mode the HTTP answer waits for the insert. Updates are
-stored as Telegram sent them and read once, when handled: one python-telegram-bot cannot read
-(a field it does not know made required) is counted, logged by the error's type only, and
-skipped, so that
-it never holds up the updates behind it. Handling runs
-python-telegram-bot's handlers as usual, but what they send is written to the outbox (see
-:mod:`bot.handlers.outbox`) and only sent once the transaction has committed.
+stored as Telegram sent them and read once, when handled: one that python-telegram-bot cannot
+read (a field it does not know made required) is counted, logged by the error's type only, and
+skipped, so that it never holds up the updates behind it. Handling runs python-telegram-bot's
+handlers as usual, but what they send is written to the outbox (see :mod:`bot.handlers.outbox`)
+and only sent once the transaction has committed.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from telegram.ext import Application
 
 from bot.clock import Clock
 from bot.handlers import transport
-from bot.handlers.concurrency import is_update, kind_of, line_of, sender_of
+from bot.handlers.concurrency import is_update, kind_of, line_of, sender_of, update_id
 from bot.handlers.outbox import Apology, Unit, collecting, retry_seconds
 from bot.logs import trace
 from bot.metrics import Metrics
@@ -124,7 +123,7 @@ class Poller:
                 delay = min(delay * 2, RETRY_AT_MOST)
                 continue
             delay = 1.0
-            ids = [i["update_id"] for i in answer if isinstance(i, dict) and type(i.get("update_id")) is int]
+            ids = [number for number in map(update_id, answer) if number is not None]
             if ids:  # confirmed, the skipped ones too
                 offset = max(ids) + 1
 

@@ -2,12 +2,12 @@
 
 So the only message whose fate a crash can hide is the one in flight in each line: after a
 restart it is made again (at most one duplicate per resident per crash), and nothing is ever
-missed. Calls that are harmless to make twice (answering a press, editing a message: Telegram refuses
-the second one) are forgotten with the call that follows them, in one commit: a crash may make
-them again as well. Outcomes of all lines are written together (group commit). A call Telegram
-refuses for good (an edit of a message that is gone, a resident who blocked the bot) is given
-up, so that what follows still goes out; answers to button presses that Telegram would now refuse as too old
-are dropped unsent.
+missed. Calls that are harmless to make twice (answering a press, editing a message: Telegram
+refuses the second one) are forgotten with the call that follows them, in one commit: a crash
+may make them again as well. Outcomes of all lines are written together (group commit). A call
+Telegram refuses for good (an edit of a message that is gone, a resident who blocked the bot)
+is given up, so that what follows still goes out; answers to button presses that Telegram would
+now refuse as too old are dropped unsent.
 """
 
 from __future__ import annotations
