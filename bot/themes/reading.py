@@ -15,7 +15,7 @@ codebook always give the same result.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +37,16 @@ SECOND_RATIO = 0.5
 """A second theme is given when its confidence is at least this share of the first's…"""
 SECOND_MIN = 0.2
 """…and at least this."""
+
+
+def framed(texts: Iterable[str]) -> list[str]:
+    """What the model reads for each text: the text as an answer to the question."""
+    return [FRAME + text for text in texts]
+
+
+def read_texts(codebook: Codebook, wishes: Iterable[str]) -> list[str]:
+    """Every text the model reads to theme ``wishes`` with ``codebook``, as it reads them."""
+    return framed(text for theme in codebook.themes for text in theme.texts) + framed(wishes)
 
 
 def _unit(vectors: Vectors) -> Vectors:
@@ -84,7 +94,7 @@ class ThemeReader:
         self.embedder = embedder
         self.threshold = threshold
         texts = [(index, text) for index, theme in enumerate(codebook.themes) for text in theme.texts]
-        raw = embedder.embed([FRAME + text for _, text in texts])
+        raw = embedder.embed(framed(text for _, text in texts))
         owner = np.array([index for index, _ in texts])
         self._common = raw.mean(axis=0)
         centres = np.stack([raw[owner == index].mean(axis=0) for index in range(len(codebook.themes))])
@@ -96,7 +106,7 @@ class ThemeReader:
         distinct = sorted(set(texts))
         if not distinct:
             return np.zeros((0, self.centres.shape[1]), dtype=np.float32)
-        embedded = self.embedder.embed([FRAME + text for text in distinct])
+        embedded = self.embedder.embed(framed(distinct))
         row = {text: index for index, text in enumerate(distinct)}
         return _unit(embedded[[row[text] for text in texts]] - self._common)
 

@@ -204,12 +204,7 @@ async def compute_themes(
         if request.most_new is not None and not request.cache.is_file():
             return Unthemed(Why.NOT_READ, command=request.command)  # never computed: not here
         model = _Budgeted(embedder)
-        try:
-            cache = CachedEmbedder(model, request.cache)
-        except OperatorError as exc:  # a damaged file: read everything again, and replace it
-            log.warning("%s", exc)
-            request.cache.unlink(missing_ok=True)
-            cache = CachedEmbedder(model, request.cache)
+        cache = CachedEmbedder.opened(model, request.cache)
         embedder = cache
         if request.most_new is not None:
             ThemeReader(request.codebook, cache)  # the codebook is read in any case: staff edit it
@@ -262,6 +257,6 @@ async def chat_themes(
     the model."""
     try:
         request = theme_request(settings, most_new=CHAT_NEW_WISHES, command=command)
-    except OperatorError as exc:
+        return await compute_themes(database, content, request, where)
+    except OperatorError as exc:  # a broken codebook, corrections or vectors' file
         return Unthemed(Why.BROKEN, detail=str(exc))
-    return await compute_themes(database, content, request, where)

