@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -173,7 +173,12 @@ class WishReader:
 
     def _read(self, wishes: Sequence[str]) -> int:
         """In the low-priority thread: read what the file lacks, writing it as it goes, and
-        drop the vectors of wishes no answer holds any more."""
+        drop the vectors of wishes no answer holds any more; nothing while another process
+        reads for the same file (bot processes sharing ``DATA_DIR``: it reads them all)."""
+        with _alone(self.vectors.with_name(self.vectors.name + ".lock")) as alone:
+            return self._read_alone(wishes) if alone else 0
+
+    def _read_alone(self, wishes: Sequence[str]) -> int:
         texts = read_texts(load_codebook(self.content_dir), wishes)
         if self._cache is None:
             self._cache = CachedEmbedder.opened(self._embedder or E5Embedder(), self.vectors)
@@ -193,6 +198,30 @@ class WishReader:
         finally:
             _save(cache)
         return read
+
+
+@contextlib.contextmanager
+def _alone(path: Path) -> Iterator[bool]:
+    """Whether this process is the only one in the block for the lock file ``path`` (until the
+    block ends); where the file cannot be made or locked (a system without ``flock``), it is."""
+    try:
+        import fcntl
+    except ImportError:
+        yield True
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = path.open("a")
+    except OSError:  # a folder that cannot be made: said when the vectors are written
+        yield True
+        return
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True  # closing the file frees the lock
 
 
 def _save(cache: CachedEmbedder) -> None:

@@ -164,3 +164,22 @@ async def test_a_reader_stopped_and_started_again_reads_and_one_stopped_says_so(
     assert held(path, everything) == everything
     with pytest.raises(RuntimeError, match="not running"):
         await reader.read_now()
+
+
+async def test_two_bot_processes_sharing_the_folder_read_each_wish_once(
+    database: Database, codebook: Codebook, model: Counting, tmp_path: Path
+) -> None:
+    path = tmp_path / "data" / CACHE_NAME
+    readers = [WishReader(database, None, path), WishReader(database, None, path)]
+    for reader in readers:
+        reader.start()
+    await write(database, *WISHES)
+
+    async with asyncio.timeout(60):
+        await asyncio.gather(*(reader.read_now() for reader in readers))
+    for reader in readers:
+        await reader.stop()
+
+    everything = read_texts(codebook, [wish.wish for wish in WISHES])
+    assert model.read == len(set(everything)), "one read them, the other found them read"
+    assert held(path, everything) == everything
