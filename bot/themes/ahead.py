@@ -109,7 +109,7 @@ class WishReader:
     async def read_now(self) -> None:
         """Have the background task read every wish it has not read, and wait until it has
         (after the pass under way, if any: it may have looked before the latest answers), or
-        until the reader stops."""
+        until the reader stops, or found another process reading them."""
         if not self.running:
             raise RuntimeError("the wish reader is not running")
         async with self._passed:
@@ -129,10 +129,8 @@ class WishReader:
             return
         self._stopping.set()
         self._wake.set()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        await asyncio.to_thread(self._pool.shutdown)  # the chunk in hand, then the file written
+        await self._task  # not cancelled: the pass ends after the chunk in hand, its file written
+        await asyncio.to_thread(self._pool.shutdown)
         self._task = self._pool = None
         async with self._passed:
             self._passed.notify_all()  # a read_now() waiting: the reader is gone
@@ -168,15 +166,17 @@ class WishReader:
             return 0
         wishes = await wishes_now(self.database)
         read = await asyncio.get_running_loop().run_in_executor(self._pool, self._read, wishes)
+        if read is None:
+            return 0  # looked at again at the next pass: the other process may stop half-way
         self._seen = state
         return read
 
-    def _read(self, wishes: Sequence[str]) -> int:
+    def _read(self, wishes: Sequence[str]) -> int | None:
         """In the low-priority thread: read what the file lacks, writing it as it goes, and
-        drop the vectors of wishes no answer holds any more; nothing while another process
-        reads for the same file (bot processes sharing ``DATA_DIR``: it reads them all)."""
+        drop the vectors of wishes no answer holds any more; None while another process reads
+        for the same file (bot processes sharing ``DATA_DIR``)."""
         with _alone(self.vectors.with_name(self.vectors.name + ".lock")) as alone:
-            return self._read_alone(wishes) if alone else 0
+            return self._read_alone(wishes) if alone else None
 
     def _read_alone(self, wishes: Sequence[str]) -> int:
         texts = read_texts(load_codebook(self.content_dir), wishes)
@@ -215,13 +215,15 @@ def _alone(path: Path) -> Iterator[bool]:
     except OSError:  # a folder that cannot be made: said when the vectors are written
         yield True
         return
-    with lock:
+    with lock:  # closing the file frees the lock
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            alone = True
         except BlockingIOError:
-            yield False
-            return
-        yield True  # closing the file frees the lock
+            alone = False
+        except OSError:  # a file system without locks (NFS without lockd, some FUSE)
+            alone = True
+        yield alone
 
 
 def _save(cache: CachedEmbedder) -> None:
