@@ -70,10 +70,6 @@ def _lowest_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
-class NotKept(Exception):
-    """The vectors' file could not be written (a full disk, a folder that cannot be made)."""
-
-
 class WishReader:
     """Reads new wishes in the background (:meth:`start`, :meth:`stop`); :meth:`read_now` for
     a pass at once."""
@@ -145,8 +141,6 @@ class WishReader:
                     log.info("%d new texts read for the themes", read)
             except OperatorError as exc:  # a broken codebook or file: the operator's one line
                 log.warning("the wishes are not read ahead for the themes: %s", exc)
-            except NotKept as exc:
-                log.warning("cannot keep the wishes' vectors in %s: %s", self.vectors, exc)
             except Exception as exc:
                 log.warning("the wishes could not be read ahead for the themes (%s); tried again later",
                             type(exc).__name__)  # fmt: skip
@@ -167,37 +161,37 @@ class WishReader:
         wishes = await wishes_now(self.database)
         read = await asyncio.get_running_loop().run_in_executor(self._pool, self._read, wishes)
         if read is None:
-            return 0  # looked at again at the next pass: the other process may stop half-way
+            return 0  # looked at again at the next pass (the other process may stop half-way)
         self._seen = state
         return read
 
     def _read(self, wishes: Sequence[str]) -> int | None:
         """In the low-priority thread: read what the file lacks, writing it as it goes, and
         drop the vectors of wishes no answer holds any more; None while another process reads
-        for the same file (bot processes sharing ``DATA_DIR``)."""
+        for the same file (bot processes sharing ``DATA_DIR``) or if the file was not written."""
         with _alone(self.vectors.with_name(self.vectors.name + ".lock")) as alone:
             return self._read_alone(wishes) if alone else None
 
-    def _read_alone(self, wishes: Sequence[str]) -> int:
+    def _read_alone(self, wishes: Sequence[str]) -> int | None:
         texts = read_texts(load_codebook(self.content_dir), wishes)
         if self._cache is None:
             self._cache = CachedEmbedder.opened(self._embedder or E5Embedder(), self.vectors)
         cache = self._cache
         cache.refresh()  # what another process (fabrique-bot themes) read meanwhile
         todo = sorted(cache.missing(texts), key=len) if wishes else []  # no wish: no model
-        read = 0
+        read, kept = 0, True
         try:
             for index, start in enumerate(range(0, len(todo), CHUNK), start=1):
                 if self._stopping.is_set():
                     break
                 read += len(cache.embed(todo[start : start + CHUNK]))
-                if index % SAVE_EVERY == 0:
-                    _save(cache)
+                if index % SAVE_EVERY == 0 and not (kept := cache.keep()):
+                    break
             if read == len(todo):
                 cache.retain(texts)
         finally:
-            _save(cache)
-        return read
+            kept = kept and cache.keep()  # a write that just failed is not tried (or said) again
+        return read if kept else None
 
 
 @contextlib.contextmanager
@@ -224,13 +218,6 @@ def _alone(path: Path) -> Iterator[bool]:
         except OSError:  # a file system without locks (NFS without lockd, some FUSE)
             alone = True
         yield alone
-
-
-def _save(cache: CachedEmbedder) -> None:
-    try:
-        cache.save()
-    except OSError as exc:
-        raise NotKept(exc.strerror or type(exc).__name__) from exc
 
 
 def wish_reader(settings: Settings, database: Database) -> WishReader | None:

@@ -180,6 +180,16 @@ class CachedEmbedder:
             self._dirty = True
         return _stacked([self._vectors[key] for key in keys])
 
+    def keep(self) -> bool:
+        """:meth:`save`, or a warning saying why the file could not be written (a full disk, a
+        folder that cannot be made): that costs a later run its time, not this one its result."""
+        try:
+            self.save()
+        except OSError as exc:
+            log.warning("cannot keep the wishes' vectors in %s: %s", self.path, exc.strerror or exc)
+            return False
+        return True
+
     def save(self) -> None:
         """Write the cache (atomically) if it learnt or forgot anything, with what another
         process wrote meanwhile; a failed write (a full disk) leaves the file as it was and no

@@ -218,7 +218,7 @@ async def compute_themes(
         return Unthemed(Why.NOT_READ, new=exc.count, command=request.command)
     finally:
         if cache is not None:
-            _keep(cache)
+            cache.keep()
     await keep_counts(database, themes)
     return themes
 
@@ -238,15 +238,6 @@ async def keep_counts(database: Database, themes: Themes) -> None:
             await repos.theme_counts.replace(tallies, read, datetime.now(UTC))
     except DBAPIError as exc:
         log.warning("the themes' counts could not be kept for /resultats: %s", type(exc.orig).__name__)
-
-
-def _keep(cache: CachedEmbedder) -> None:
-    """Write the vectors read so far (even if the run stopped half-way); a folder that cannot be
-    written costs the next run its time, not this one its result."""
-    try:
-        cache.save()
-    except OSError as exc:
-        log.warning("cannot keep the wishes' vectors in %s: %s", cache.path, exc.strerror or exc)
 
 
 async def chat_themes(
