@@ -70,7 +70,8 @@ async def prepare(database: Database, url: str, count: int) -> None:
          "consented_at": now, "subscribed": True, "created_at": now}
         for i in range(count)
     ]  # fmt: skip
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         await session.execute(insert(Resident), rows)
     for i in range(count):
         control(url, "users", {"user_id": FIRST_ID + i, "first_name": f"R{i}", "language_code": "fr"})

@@ -107,7 +107,8 @@ async def as_the_bot_does(texts: Sequence[str], folder: Path) -> None:
     database = Database(f"sqlite+aiosqlite:///{folder / 'fabrique.sqlite3'}")
     await database.upgrade()
     start = datetime(2026, 11, 1, tzinfo=UTC)
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         rows = [
             {"paradox_id": record.paradox, "persona_id": record.persona, "wish": record.text,
              "ranking": "fraternite,innovation,authenticite,ouverture,responsabilite",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from enum import Enum
@@ -15,8 +15,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import Connection, QueuePool, create_engine, event
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
@@ -70,6 +70,19 @@ def _sqlite_waits(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+def _sqlite_query_only(dbapi_connection: Any, _record: object) -> None:
+    """A connection that reads only: a write through it fails instead of being rolled back unseen."""
+    dbapi_connection.execute("PRAGMA query_only=ON")
+
+
+def _inline_engine(opened: Callable[[], Any]) -> Engine:
+    """A plain engine for :class:`inline.Session`, which never waits for a connection (it
+    would block the event loop): as many as asked."""
+    return create_engine(
+        "sqlite://", creator=opened, poolclass=QueuePool, pool_size=5, max_overflow=-1, hide_parameters=True
+    )
+
+
 def _sqlite_begin(connection: Connection) -> None:
     """Writers take SQLite's write lock up front (BEGIN IMMEDIATE), so that concurrent updates
     queue on it instead of failing when a read would have to become a write; readers begin
@@ -118,21 +131,33 @@ class Database:
         self.file = _sqlite_file(parsed)
         self.location = str(self.file) if self.file else parsed.render_as_string(hide_password=True)
         """Where the database is, safe to print: the SQLite file, or the URL without its password."""
+        self._inline: Engine | None = None
+        self._inline_reads: Engine | None = None
         # hide_parameters: a failed statement's error and log name no value, so never a resident's text.
         if self.is_sqlite:
             self.reader = create_async_engine(parsed, hide_parameters=True)
             args, options = self.reader.dialect.create_connect_args(parsed)
             connect = partial(inline.connect, *args, busy_ms=BUSY_SECONDS * 1000, **options)
             self.engine = create_async_engine(parsed, async_creator=connect, hide_parameters=True)
-            for engine in (self.engine, self.reader):
-                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-                event.listen(engine.sync_engine, "begin", _sqlite_begin)
+            opened = partial(inline.opened, *args, **options)
+            self._inline = _inline_engine(opened)
+            self._inline_reads = _inline_engine(opened)
+            event.listen(self._inline_reads, "connect", _sqlite_query_only)
+            for engine in (
+                self.engine.sync_engine,
+                self.reader.sync_engine,
+                self._inline,
+                self._inline_reads,
+            ):
+                event.listen(engine, "connect", _sqlite_pragmas)
+                event.listen(engine, "begin", _sqlite_begin)
             event.listen(self.reader.sync_engine, "connect", _sqlite_waits)
         else:
             self.engine = self.reader = create_async_engine(parsed, pool_pre_ping=True, hide_parameters=True)
         """``engine`` serves the residents' updates (on SQLite, on the event loop's thread:
-        :mod:`bot.storage.inline`); ``reader`` the reads that may take long — exports,
-        statistics, the report — (on SQLite, aiosqlite's thread: the updates go on meanwhile)."""
+        :mod:`bot.storage.inline`, whose sessions skip the asyncio layer); ``reader`` the reads
+        that may take long — exports, statistics, the report — (on SQLite, aiosqlite's thread:
+        the updates go on meanwhile)."""
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reading = async_sessionmaker(self.reader, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
@@ -174,15 +199,42 @@ class Database:
 
     @asynccontextmanager
     async def _begin(self) -> AsyncIterator[Repositories]:
+        if self._inline is not None:
+            async with self.writing(), self._inline_session(write=True) as inlined:
+                yield Repositories(inlined)
+            return
         async with self.writing(), self._sessions() as session, session.begin():
             await session.connection(execution_options={WRITE: True})
             yield Repositories(session)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        """A session for a few rows (on SQLite, read on the event loop's thread)."""
+        """A session to read a few rows (on SQLite, on the event loop's thread, where it cannot
+        write: writes go through :meth:`transaction`)."""
+        if self._inline is not None:
+            async with self._inline_session(write=False) as inlined:
+                yield inlined
+            return
         async with self._sessions() as session:
             yield session
+
+    @asynccontextmanager
+    async def _inline_session(self, *, write: bool) -> AsyncIterator[inline.Session]:
+        """A SQLite session in a transaction of its own, begun at once (writers with the write
+        lock), committed at the end if ``write`` and the block did not raise, else rolled back."""
+        engine = self._inline if write else self._inline_reads
+        assert engine is not None
+        with engine.connect() as connection:
+            connection.execution_options(**{WRITE: write})
+            await inline.begin(connection, BUSY_SECONDS * 1000)
+            session = inline.Session(connection)
+            try:
+                yield session
+                if write:
+                    session.sync_session.commit()  # flushes; the connection's transaction is its own
+                    connection.commit()
+            finally:
+                session.sync_session.close()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
@@ -223,6 +275,9 @@ class Database:
     async def close(self) -> None:
         await self.engine.dispose()
         await self.reader.dispose()
+        for engine in (self._inline, self._inline_reads):
+            if engine is not None:
+                engine.dispose()
 
     @contextmanager
     def reported(self) -> Iterator[None]:

@@ -22,8 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from typing import Any, TypeVar, cast
+
+import sqlalchemy
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 
@@ -45,33 +50,17 @@ class Connection:
         return self._open().isolation_level
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
-        """``call(*args)`` now; if SQLite is busy, again in a thread, waiting up to the timeout.
-
-        Cancelled meanwhile (the bot stopping), it still waits for the thread, which SQLite holds
-        until the lock comes or the timeout passes, and rolls back whatever the call began: the
-        connection goes back to the pool neither in use nor holding the write lock."""
-        try:
-            return call(*args)
-        except sqlite3.OperationalError as exc:
-            if getattr(exc, "sqlite_errorcode", 0) & 0xFF != sqlite3.SQLITE_BUSY:
-                raise
-        waiting = asyncio.ensure_future(asyncio.to_thread(self._waiting, call, *args))
-        try:
-            return await asyncio.shield(waiting)
-        except asyncio.CancelledError:
-            await asyncio.wait([waiting])
-            connection = self._connection
-            if connection is not None and connection.in_transaction:
-                connection.rollback()
-            raise
+        """``call(*args)`` now; if SQLite is busy, again in a thread, waiting up to the timeout."""
+        return await now_or_waiting(partial(call, *args), partial(self._waiting, call, *args), self._undo)
 
     def _waiting(self, call: Callable[..., T], *args: Any) -> T:
-        connection = self._open()
-        connection.execute(f"PRAGMA busy_timeout={self._busy_ms}")
-        try:
+        with waiting_for_the_lock(self._open(), self._busy_ms):
             return call(*args)
-        finally:
-            connection.execute("PRAGMA busy_timeout=0")
+
+    def _undo(self) -> None:
+        connection = self._connection
+        if connection is not None and connection.in_transaction:
+            connection.rollback()
 
     def cursor(self) -> _Opening:
         return _Opening(Cursor(self, self._open().cursor()))
@@ -160,9 +149,103 @@ class Cursor:
 
 async def connect(*args: Any, busy_ms: int, **options: Any) -> Connection:
     """A connection for SQLAlchemy's ``async_creator``, from the ``sqlite3.connect`` arguments
-    its dialect makes of the URL: in autocommit mode (transactions are begun explicitly), with no
-    busy timeout on the event loop (see :meth:`Connection.run`)."""
+    its dialect makes of the URL (see :func:`opened`)."""
+    return Connection(opened(*args, **options), busy_ms)
+
+
+def opened(*args: Any, **options: Any) -> sqlite3.Connection:
+    """A SQLite connection in autocommit mode (transactions are begun explicitly), with no busy
+    timeout on the event loop (see :func:`now_or_waiting`)."""
     options |= {"isolation_level": None, "check_same_thread": False}
-    connection = sqlite3.connect(*args, **options)
+    connection: sqlite3.Connection = sqlite3.connect(*args, **options)
     connection.execute("PRAGMA busy_timeout=0")
-    return Connection(connection, busy_ms)
+    return connection
+
+
+def _busy(exc: Exception) -> bool:
+    """Whether SQLite answered busy (another process holds the write lock), as sqlite3's error
+    or wrapped in SQLAlchemy's."""
+    error = getattr(exc, "orig", exc)
+    return (
+        isinstance(error, sqlite3.OperationalError) and error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+    )
+
+
+async def now_or_waiting(call: Callable[[], T], waiting: Callable[[], T], undo: Callable[[], None]) -> T:
+    """``call()`` now; if SQLite is busy, ``waiting()`` in a thread, which waits for the lock up
+    to the timeout while the event loop goes on.
+
+    Cancelled meanwhile (the bot stopping), it still waits for the thread, which SQLite holds
+    until the lock comes or the timeout passes, then ``undo()``-es whatever it began: the
+    connection goes back to the pool neither in use nor holding the write lock."""
+    try:
+        return call()
+    except Exception as exc:
+        if not _busy(exc):
+            raise
+    thread = asyncio.ensure_future(asyncio.to_thread(waiting))
+    try:
+        return await asyncio.shield(thread)
+    except asyncio.CancelledError:
+        await asyncio.wait([thread])
+        undo()
+        raise
+
+
+@contextmanager
+def waiting_for_the_lock(connection: sqlite3.Connection, busy_ms: int) -> Iterator[None]:
+    """SQLite's usual wait for another process's lock, around a call made in a thread."""
+    connection.execute(f"PRAGMA busy_timeout={busy_ms}")
+    try:
+        yield
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
+
+
+class Session(AsyncSession):
+    """An ``AsyncSession`` whose statements run at once, with no greenlet.
+
+    SQLAlchemy's asyncio layer runs each call of a session in a greenlet of its own and switches
+    out of it for each of the driver's calls: for the few rows of a resident's update, that
+    costs more than SQLite itself. This session sits on a connection of a plain (synchronous)
+    engine over the same file, whose transaction it joins (:func:`begin`): the owner of the
+    connection commits it. The rare calls not made here (``begin_nested``, ``refresh``…) still
+    work through the greenlet, the driver never waiting."""
+
+    def __init__(self, connection: sqlalchemy.Connection) -> None:
+        super().__init__(expire_on_commit=False, join_transaction_mode="rollback_only")
+        self.sync_session.bind = connection
+
+    async def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return self.sync_session.execute(*args, **kwargs)
+
+    async def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        return self.sync_session.scalars(*args, **kwargs)
+
+    async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return self.sync_session.scalar(*args, **kwargs)
+
+    async def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self.sync_session.get(*args, **kwargs)
+
+    async def flush(self, objects: Sequence[Any] | None = None) -> None:
+        self.sync_session.flush(objects)
+
+    async def delete(self, instance: object) -> None:
+        self.sync_session.delete(instance)
+
+
+async def begin(connection: sqlalchemy.Connection, busy_ms: int) -> None:
+    """Begin ``connection``'s transaction (the engine's ``begin`` listener says how) now, or in
+    a thread once another process lets go of the write lock."""
+    raw = cast(sqlite3.Connection, connection.connection.driver_connection)
+
+    def waiting() -> sqlalchemy.RootTransaction:
+        with waiting_for_the_lock(raw, busy_ms):
+            return connection.begin()
+
+    def undo() -> None:
+        if connection.in_transaction():
+            connection.rollback()
+
+    await now_or_waiting(connection.begin, waiting, undo)

@@ -77,10 +77,10 @@ class TallyRepository:
             scope.append(Answer.territory == territory)
         wanted = sorted(candidates)
         excluded: list[str] = []
-        connection = await self._session.connection()  # Core rows: no ORM work per row
         while True:
             where = [*scope, Answer.ranking.not_in(excluded)] if excluded else scope
-            rows = (await connection.execute(_census(where))).all()
+            with self._session.no_autoflush:
+                rows = (await self._session.execute(_census(where))).all()
             rankings = {row.ranking for row in rows if row.part == "ranking"}
             other = sorted(ranking for ranking in rankings if sorted(ranking.split(",")) != wanted)
             if not other:

@@ -31,7 +31,8 @@ async def subscribers(
     """Residents who consented and subscribed earlier (written straight to the database)."""
     ids = list(range(first_id, first_id + count))
     now = datetime(2017, 4, 1, tzinfo=UTC)
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         for telegram_id in ids:
             sandbox.add_user(user_id=telegram_id, first_name=f"R{telegram_id}", language_code=language)
             session.add(

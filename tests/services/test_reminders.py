@@ -251,7 +251,8 @@ async def test_no_reminder_after_the_consultations_last_day(
 
 async def write_answer_left(database: Database, telegram_id: int, left_at: datetime) -> None:
     """A resident who left their answer at the values' ranking, due for its reminder."""
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         resident = Resident(
             telegram_id=telegram_id,
             language="fr",

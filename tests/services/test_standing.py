@@ -53,7 +53,8 @@ SIX = [
 
 
 async def write(database: Database, answers: list[Given]) -> None:
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         residents: list[int] = []
         for index, given in enumerate(answers):
             moment = datetime(2017, 5, 9, 10, tzinfo=UTC) + timedelta(minutes=index)

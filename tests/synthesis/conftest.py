@@ -29,7 +29,8 @@ class Given:
 
 
 async def write(database: Database, *answers: Given) -> None:
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         for index, given in enumerate(answers):
             moment = datetime(2017, 5, given.day, 10, tzinfo=UTC) + timedelta(minutes=index)
             resident = None

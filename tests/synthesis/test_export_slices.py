@@ -25,7 +25,8 @@ async def write(database: Database) -> None:
     """Twelve residents a minute apart, except the sixth and seventh, at the same moment (where
     two slices would meet); seven live in Aix (shown: seven share it), spread over every slice,
     and one in La Barben (left out: alone there)."""
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         for index in range(12):
             moment = START + timedelta(minutes=5 if index == 6 else index)
             commune = AIX if index % 2 == 0 or index == 11 else LA_BARBEN if index == 5 else None

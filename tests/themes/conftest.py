@@ -35,7 +35,8 @@ class Wish:
 async def write(database: Database, *wishes: Wish, start: int = 0) -> None:
     """Each wish by a resident of its own, a minute apart; ``start`` numbers them after those of
     earlier calls."""
-    async with database.session() as session, session.begin():
+    async with database.transaction() as repos:
+        session = repos.session
         for index, given in enumerate(wishes, start=start):
             moment = datetime(2017, 5, 9, 10, tzinfo=UTC) + timedelta(minutes=index)
             resident = Resident(telegram_id=900_000 + index, language="fr", consent_version="v",
