@@ -201,11 +201,15 @@ class Database:
     async def _begin(self) -> AsyncIterator[Repositories]:
         if self._inline is not None:
             async with self.writing(), self._inline_session(write=True) as inlined:
-                yield Repositories(inlined)
+                repos = Repositories(inlined)
+                yield repos
+                await repos.finish()
             return
         async with self.writing(), self._sessions() as session, session.begin():
             await session.connection(execution_options={WRITE: True})
-            yield Repositories(session)
+            repos = Repositories(session)
+            yield repos
+            await repos.finish()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -6,9 +6,10 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, select, update
+from sqlalchemy import Row, Table, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,8 +28,7 @@ class ResidentRepository:
 
     async def by_telegram_id(self, telegram_id: int) -> Resident | None:
         """The resident, row-locked until the transaction ends (on databases that lock rows)."""
-        query = select(Resident).where(Resident.telegram_id == telegram_id).with_for_update()
-        return (await self._session.scalars(query)).one_or_none()
+        return (await self._session.scalars(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).one_or_none()
 
     async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
         resident = Resident(
@@ -61,7 +61,8 @@ class ResidentRepository:
 
 _STATES, _RESIDENTS = cast(Table, DialogState.__table__), cast(Table, Resident.__table__)
 _ANSWERS = cast(Table, Answer.__table__)
-# Built once (SQLAlchemy Core): they run for every update, or every message sent with buttons.
+# Built once: they run for every update, or every message sent with buttons.
+_BY_TELEGRAM_ID = select(Resident).where(Resident.telegram_id == bindparam("telegram_id")).with_for_update()
 _LIVE_KEYBOARDS = (
     select(_RESIDENTS.c.telegram_id, _STATES.c.resident_id, _STATES.c.keyboard_message_id)
     .join(_RESIDENTS, _RESIDENTS.c.id == _STATES.c.resident_id)
@@ -80,22 +81,54 @@ _RECENT_ANSWERS = (
 )
 
 
+_STATE_COLUMNS = tuple(column.key for column in _STATES.columns)
+_STATE_OF = select(_STATES).where(_STATES.c.resident_id == bindparam("the_resident"))
+
+
+@cache
+def _state_update(columns: tuple[str, ...]) -> Update:
+    """The UPDATE of these columns of a dialog state (one statement built per set of columns)."""
+    values: dict[str, Any] = {column: bindparam(f"new_{column}") for column in columns}
+    return update(_STATES).where(_STATES.c.resident_id == bindparam("the_resident")).values(values)
+
+
 class DialogRepository:
+    """Dialog states are read as rows and written by :meth:`save`, not by the ORM: every update
+    reads and writes one, and the ORM's identity map and flush cost more than the statements."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self._read: dict[int, tuple[DialogState, tuple[Any, ...]]] = {}
+        """The states handed out in this transaction, each with its values as read."""
 
     async def of(self, resident: Resident, now: datetime) -> DialogState:
-        """The resident's dialog state, created idle at first use."""
-        state = await self._session.get(DialogState, resident.id)
-        if state is None:
-            state = DialogState(
-                resident_id=resident.id,
-                version=0,
-                step="idle",
-                updated_at=now,
-            )
-            self._session.add(state)
+        """The resident's dialog state, created idle at first use; the same object each time it
+        is asked for in a transaction. What changes in it is written when the transaction ends."""
+        if resident.id in self._read:
+            return self._read[resident.id][0]
+        row = (await self._session.execute(_STATE_OF, {"the_resident": resident.id})).one_or_none()
+        if row is None:
+            state = DialogState(resident_id=resident.id, version=0, step="idle", updated_at=now)
+            await self._session.execute(insert(_STATES), [{c: getattr(state, c) for c in _STATE_COLUMNS}])
+        else:
+            state = DialogState(**row._mapping)
+        self._read[resident.id] = (state, tuple(getattr(state, column) for column in _STATE_COLUMNS))
         return state
+
+    async def save(self) -> None:
+        """Write the columns that changed in the states handed out (only those: a change another
+        transaction made to the others stands, as with the ORM)."""
+        for state, before in self._read.values():
+            changed = tuple(
+                column
+                for column, was in zip(_STATE_COLUMNS, before, strict=True)
+                if getattr(state, column) != was
+            )
+            if changed:
+                values = {f"new_{column}": getattr(state, column) for column in changed}
+                values["the_resident"] = state.resident_id
+                await self._session.execute(_state_update(changed), values)
+        self._read.clear()
 
     async def show_keyboards(self, shown: list[tuple[int, int]]) -> list[int | None]:
         """Record each ``(telegram id, message id)`` as that resident's live keyboard, in order;
@@ -215,6 +248,11 @@ class Repositories:
         self.reminders = ReminderRepository(session)
         self.tallies = TallyRepository(session)
         self.theme_counts = ThemeCountRepository(session)
+
+    async def finish(self) -> None:
+        """Write what this transaction changed outside the ORM (the dialog states): called just
+        before it commits."""
+        await self.dialogs.save()
 
 
 async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> str:
