@@ -4,12 +4,19 @@ aiosqlite runs every call in a thread of its own and wakes the event loop for ea
 SQLAlchemy makes three or four such calls per statement (cursor, execute, fetch, close), and
 each round trip costs more than the statement itself, which reads or writes a few rows of a
 file in the page cache. This process's writers take turns anyway (``Database.writing``), so
-nothing is gained by waiting in a thread. Here the driver's calls return at once, in the shape
-SQLAlchemy's aiosqlite dialect expects (coroutines that never suspend).
+nothing is gained by waiting in a thread. Two ways here:
+
+- :class:`Session`, for transactions and short reads (``Database.transaction``,
+  ``Database.session``): an ``AsyncSession`` whose statements run through SQLAlchemy's plain,
+  synchronous session on a plain engine, with none of its asyncio layer (a greenlet per call,
+  a switch per driver call: more than SQLite's own work for a resident's few rows);
+- :class:`Connection`, a driver in the shape SQLAlchemy's aiosqlite dialect expects, whose calls
+  return at once (coroutines that never suspend), for the rest of the ``AsyncEngine``'s uses
+  (the broadcasts' delivery log, the schema's upgrade).
 
 One case waits: another process holding SQLite's write lock (``fabrique-bot purge``, a shell).
-The call is tried at once (no busy timeout); if SQLite answers busy, it is made again in a
-thread with the usual timeout, and the event loop goes on meanwhile.
+The call (or the session's BEGIN) is tried at once (no busy timeout); if SQLite answers busy,
+it is made again in a thread with the usual timeout, and the event loop goes on meanwhile.
 
 What this costs: a write that takes long holds up the event loop too, where before it held up
 only the other writes. Those are rare and bounded: the standings' census once a minute (36 ms

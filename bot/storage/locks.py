@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY, INTEGER
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.batching import GroupCommit
-from bot.storage.database import Database
+from bot.storage.database import Database, closed_by_the_server
 
 LOCK_CLASS = 0x0FAB
 """The first key of every line's advisory lock (the migrations use the one-key form)."""
@@ -41,6 +42,8 @@ class LineLocks:
         self._database = database
         self._held: set[int] = set()
         self._connection: AsyncConnection | None = None
+        self._raw: Any = None
+        """The lock connection's driver-level connection, to see whether the server closed it."""
         self._turn = asyncio.Lock()
         self._taking: GroupCommit[int, bool] = GroupCommit(self._take)
         self._freeing: GroupCommit[int, None] = GroupCommit(self._free)
@@ -87,16 +90,23 @@ class LineLocks:
 
     async def _execute(self, statement: object, values: dict[str, object]) -> list[int]:
         async with self._turn:
+            if self._connection is not None and closed_by_the_server(self._raw):
+                await self._drop()  # its locks went with it: the next statement opens a new one
             if self._connection is None:
                 connection = await self._database.engine.connect()
                 self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                self._raw = await connection.get_raw_connection()
             try:
                 result = await self._connection.execute(statement, values)  # type: ignore[call-overload]
             except Exception:
                 # Probably a lost connection, whose locks the server has freed: the next
                 # statement opens a new one.
-                connection, self._connection = self._connection, None
-                with contextlib.suppress(Exception):
-                    await connection.close()
+                await self._drop()
                 raise
             return [row[0] for row in result]
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()

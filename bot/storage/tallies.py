@@ -79,7 +79,7 @@ class TallyRepository:
         excluded: list[str] = []
         while True:
             where = [*scope, Answer.ranking.not_in(excluded)] if excluded else scope
-            with self._session.no_autoflush:
+            with self._session.no_autoflush:  # the standings account for the resident's own changes
                 rows = (await self._session.execute(_census(where))).all()
             rankings = {row.ranking for row in rows if row.part == "ranking"}
             other = sorted(ranking for ranking in rankings if sorted(ranking.split(",")) != wanted)
