@@ -71,7 +71,8 @@ def _sqlite_waits(dbapi_connection: Any, _record: object) -> None:
 
 
 def _sqlite_query_only(dbapi_connection: Any, _record: object) -> None:
-    """A connection that reads only: a write through it fails instead of being rolled back unseen."""
+    """A connection that reads only: a write through it (a bug: writes go through
+    ``Database.transaction``) fails instead of being rolled back unseen."""
     dbapi_connection.execute("PRAGMA query_only=ON")
 
 
@@ -85,9 +86,11 @@ def _inline_engine(opened: Callable[[], Any]) -> Engine:
 
 def _replace_if_closed(dbapi_connection: Any, _record: object, _proxy: object) -> None:
     """A pooled connection PostgreSQL closed (a restart, an administrator ending sessions) is
-    replaced when taken, before any statement fails on it. asyncpg knows it without a round
-    trip: the server's goodbye reached its socket while it sat in the pool (``pool_pre_ping``
-    paid a round trip for every session, a tenth of an update's CPU)."""
+    replaced when taken. asyncpg knows it without a round trip: the server's goodbye reached its
+    socket while it sat in the pool (``pool_pre_ping`` paid a round trip for every session, a
+    tenth of an update's CPU). A connection lost without a goodbye (a host gone) is found by its
+    first statement, which fails: that update is answered with an apology, or tried again if the
+    failure came before it was handled."""
     if closed_by_the_server(dbapi_connection):
         raise DisconnectionError("closed by the server")
 
@@ -169,10 +172,11 @@ class Database:
         else:
             self.engine = self.reader = create_async_engine(parsed, hide_parameters=True)
             event.listen(self.engine.sync_engine, "checkout", _replace_if_closed)
-        """``engine`` serves the residents' updates (on SQLite, on the event loop's thread:
-        :mod:`bot.storage.inline`, whose sessions skip the asyncio layer); ``reader`` the reads
-        that may take long — exports, statistics, the report — (on SQLite, aiosqlite's thread:
-        the updates go on meanwhile)."""
+        """On PostgreSQL, ``engine`` serves everything. On SQLite, transactions and short reads
+        go through :class:`inline.Session` on plain engines (``_inline``, ``_inline_reads``, on
+        the event loop's thread), ``engine`` serves the broadcasts' delivery log and the schema
+        (:mod:`bot.storage.inline` too), and ``reader`` the reads that may take long — exports,
+        statistics, the report — (aiosqlite's thread: the updates go on meanwhile)."""
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reading = async_sessionmaker(self.reader, expire_on_commit=False)
         self._write_lock = asyncio.Lock()

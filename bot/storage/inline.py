@@ -15,8 +15,9 @@ nothing is gained by waiting in a thread. Two ways here:
   (the broadcasts' delivery log, the schema's upgrade).
 
 One case waits: another process holding SQLite's write lock (``fabrique-bot purge``, a shell).
-The call (or the session's BEGIN) is tried at once (no busy timeout); if SQLite answers busy,
-it is made again in a thread with the usual timeout, and the event loop goes on meanwhile.
+The call (or the session's BEGIN and first read) is tried at once (no busy timeout); if SQLite
+answers busy, it is made again in a thread with the usual timeout, and the event loop goes on
+meanwhile.
 
 What this costs: a write that takes long holds up the event loop too, where before it held up
 only the other writes. Those are rare and bounded: the standings' census once a minute (36 ms
@@ -216,8 +217,9 @@ class Session(AsyncSession):
     out of it for each of the driver's calls: for the few rows of a resident's update, that
     costs more than SQLite itself. This session sits on a connection of a plain (synchronous)
     engine over the same file, whose transaction it joins (:func:`begin`): the owner of the
-    connection commits it. The rare calls not made here (``begin_nested``, ``refresh``…) still
-    work through the greenlet, the driver never waiting."""
+    connection commits it. ``begin_nested`` and ``refresh`` still work through the greenlet (the
+    driver never waits); ``connection()`` and ``bind`` do not: statements go through
+    :meth:`execute`. Results are read at once, as the repositories do."""
 
     def __init__(self, connection: sqlalchemy.Connection) -> None:
         super().__init__(expire_on_commit=False, join_transaction_mode="rollback_only")
@@ -242,17 +244,28 @@ class Session(AsyncSession):
         self.sync_session.delete(instance)
 
 
+_SNAPSHOT = "SELECT 1 FROM sqlite_master LIMIT 1"
+"""A read that takes the transaction's snapshot (a deferred BEGIN takes none)."""
+
+
 async def begin(connection: sqlalchemy.Connection, busy_ms: int) -> None:
-    """Begin ``connection``'s transaction (the engine's ``begin`` listener says how) now, or in
-    a thread once another process lets go of the write lock."""
+    """Begin ``connection``'s transaction (the engine's ``begin`` listener says how) and take
+    its snapshot now, or in a thread once SQLite is no longer busy (another process holding the
+    write lock, or recovering the log after a crash). Once the snapshot is taken, the
+    transaction's reads do not meet a busy database."""
     raw = cast(sqlite3.Connection, connection.connection.driver_connection)
 
-    def waiting() -> sqlalchemy.RootTransaction:
+    def now() -> None:
+        if not connection.in_transaction():
+            connection.begin()
+        raw.execute(_SNAPSHOT).close()
+
+    def waiting() -> None:
         with waiting_for_the_lock(raw, busy_ms):
-            return connection.begin()
+            now()
 
     def undo() -> None:
         if connection.in_transaction():
             connection.rollback()
 
-    await now_or_waiting(connection.begin, waiting, undo)
+    await now_or_waiting(now, waiting, undo)

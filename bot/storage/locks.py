@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from sqlalchemy import bindparam, text
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.storage.batching import GroupCommit
 from bot.storage.database import Database, closed_by_the_server
 
+log = logging.getLogger(__name__)
 LOCK_CLASS = 0x0FAB
 """The first key of every line's advisory lock (the migrations use the one-key form)."""
 
@@ -91,7 +93,11 @@ class LineLocks:
     async def _execute(self, statement: object, values: dict[str, object]) -> list[int]:
         async with self._turn:
             if self._connection is not None and closed_by_the_server(self._raw):
-                await self._drop()  # its locks went with it: the next statement opens a new one
+                log.info(
+                    "the server closed the line locks' connection; %d lines held lose their lock",
+                    len(self._held),
+                )
+                await self._drop()
             if self._connection is None:
                 connection = await self._database.engine.connect()
                 self._connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
