@@ -76,12 +76,16 @@ def _sqlite_query_only(dbapi_connection: Any, _record: object) -> None:
     dbapi_connection.execute("PRAGMA query_only=ON")
 
 
-def _inline_engine(opened: Callable[[], Any]) -> Engine:
-    """A plain engine for :class:`inline.Session`, which never waits for a connection (it
-    would block the event loop): as many as asked."""
-    return create_engine(
+def _inline_engine(opened: Callable[[], Any], begin: str) -> Engine:
+    """A plain engine for :class:`inline.Session`, whose transactions start with ``begin``.
+    Its connections are kept (:class:`inline.Kept`), so its pool only makes them: as many as
+    asked, never waiting (that would block the event loop)."""
+    engine = create_engine(
         "sqlite://", creator=opened, poolclass=QueuePool, pool_size=5, max_overflow=-1, hide_parameters=True
     )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", partial(_sqlite_begin_with, begin))
+    return engine
 
 
 def _replace_if_closed(dbapi_connection: Any, _record: object, _proxy: object) -> None:
@@ -106,6 +110,12 @@ def _sqlite_begin(connection: Connection) -> None:
     deferred, so a long export never holds up residents."""
     immediate = connection.get_execution_options().get(WRITE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _sqlite_begin_with(statement: str, connection: Connection) -> None:
+    """Begin an inline engine's transaction straight on the driver (SQLAlchemy's statement
+    machinery costs several times SQLite's BEGIN)."""
+    connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -148,8 +158,8 @@ class Database:
         self.file = _sqlite_file(parsed)
         self.location = str(self.file) if self.file else parsed.render_as_string(hide_password=True)
         """Where the database is, safe to print: the SQLite file, or the URL without its password."""
-        self._inline: Engine | None = None
-        self._inline_reads: Engine | None = None
+        self._inline: inline.Kept | None = None
+        self._inline_reads: inline.Kept | None = None
         # hide_parameters: a failed statement's error and log name no value, so never a resident's text.
         if self.is_sqlite:
             self.reader = create_async_engine(parsed, hide_parameters=True)
@@ -157,15 +167,11 @@ class Database:
             connect = partial(inline.connect, *args, busy_ms=BUSY_SECONDS * 1000, **options)
             self.engine = create_async_engine(parsed, async_creator=connect, hide_parameters=True)
             opened = partial(inline.opened, *args, **options)
-            self._inline = _inline_engine(opened)
-            self._inline_reads = _inline_engine(opened)
-            event.listen(self._inline_reads, "connect", _sqlite_query_only)
-            for engine in (
-                self.engine.sync_engine,
-                self.reader.sync_engine,
-                self._inline,
-                self._inline_reads,
-            ):
+            self._inline = inline.Kept(_inline_engine(opened, "BEGIN IMMEDIATE"))
+            reads = _inline_engine(opened, "BEGIN")
+            event.listen(reads, "connect", _sqlite_query_only)
+            self._inline_reads = inline.Kept(reads)
+            for engine in (self.engine.sync_engine, self.reader.sync_engine):
                 event.listen(engine, "connect", _sqlite_pragmas)
                 event.listen(engine, "begin", _sqlite_begin)
             event.listen(self.reader.sync_engine, "connect", _sqlite_waits)
@@ -245,10 +251,9 @@ class Database:
     async def _inline_session(self, *, write: bool) -> AsyncIterator[inline.Session]:
         """A SQLite session in a transaction of its own, begun at once (writers with the write
         lock), committed at the end if ``write`` and the block did not raise, else rolled back."""
-        engine = self._inline if write else self._inline_reads
-        assert engine is not None
-        with engine.connect() as connection:
-            connection.execution_options(**{WRITE: write})
+        kept = self._inline if write else self._inline_reads
+        assert kept is not None
+        with kept.taken() as connection:
             await inline.begin(connection, BUSY_SECONDS * 1000)
             session = inline.Session(connection)
             try:
@@ -298,9 +303,9 @@ class Database:
     async def close(self) -> None:
         await self.engine.dispose()
         await self.reader.dispose()
-        for engine in (self._inline, self._inline_reads):
-            if engine is not None:
-                engine.dispose()
+        for kept in (self._inline, self._inline_reads):
+            if kept is not None:
+                kept.close()
 
     @contextmanager
     def reported(self) -> Iterator[None]:
