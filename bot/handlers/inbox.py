@@ -27,7 +27,6 @@ from bot.clock import Clock
 from bot.handlers import transport
 from bot.handlers.concurrency import is_update, kind_of, line_of, sender_of, update_id
 from bot.handlers.outbox import Apology, Unit, collecting, retry_seconds
-from bot.logs import trace
 from bot.metrics import Metrics
 from bot.services.abuse import FloodControl
 from bot.services.lines import Lines
@@ -58,6 +57,10 @@ class Intake:
         self._clock = clock
         self._lines = lines
         self._one_by_one: GroupCommit[Received, None] = GroupCommit(self._store)
+
+    def failure(self, exc: BaseException) -> str:
+        """What to log of a failure to store updates (see ``Database.failure``)."""
+        return self._database.failure(exc)
 
     async def store(self, updates: Sequence[JSONDict]) -> None:
         """A whole ``getUpdates`` batch, in one insert."""
@@ -118,7 +121,7 @@ class Poller:
                 log.error("polling stopped: Telegram refused the bot token")
                 return
             except Exception as exc:  # the network, Telegram, the database: all tried again
-                log.warning("polling failed, trying again in %.0f s: %s", delay, trace(exc))
+                log.warning("polling failed, trying again in %.0f s: %s", delay, self._intake.failure(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_AT_MOST)
                 continue
@@ -181,7 +184,7 @@ class Handling:
                 return await self._finish(row, unit.apology)
             except Exception as exc:  # the commit itself failed, e.g. a value the database refused
                 self._metrics.errors.inc()
-                log.error("update failed: %s", trace(exc))
+                log.error("update failed: %s", self._database.failure(exc))
                 return await self._finish(row, [await self._apology(row.line)] if row.line else [])
 
     async def _commit(self, row: Received, calls: list[Call]) -> list[Outgoing]:

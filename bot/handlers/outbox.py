@@ -2,7 +2,9 @@
 
 So the only message whose fate a crash can hide is the one in flight in each line: after a
 restart it is made again (at most one duplicate per resident per crash), and nothing is ever
-missed. Calls that are harmless to make twice (answering a press, editing a message: Telegram
+missed. A call made whose outcome cannot be written (the database failing: a full disk) is not
+made again when its line is taken up again, only its outcome, once the database can be written.
+Calls that are harmless to make twice (answering a press, editing a message: Telegram
 refuses the second one) are forgotten with the call that follows them, in one commit: a crash
 may make them again as well. Outcomes of all lines are written together (group commit). A call
 Telegram refuses for good (an edit of a message that is gone, a resident who blocked the bot)
@@ -110,6 +112,9 @@ class Sender:
         self._clock = clock
         self._metrics = metrics
         self._outcomes: GroupCommit[tuple[list[int], Shown | None], int | None] = GroupCommit(self._record)
+        self._unrecorded: dict[int, int | None] = {}
+        """Calls made whose outcome is not durable yet (the database failing: a full disk), with
+        the message each sent: when their line is taken up again, they are not made again."""
 
     async def send(self, calls: list[Outgoing]) -> None:
         """Make the calls in order; each is forgotten (durably) before the next is made, or with
@@ -118,12 +123,17 @@ class Sender:
         a stale press is told it is stale)."""
         made: list[int] = []
         for index, outgoing in enumerate(calls):
-            sent = await self._make(outgoing)
+            if outgoing.id in self._unrecorded:
+                sent = self._unrecorded[outgoing.id]
+            else:
+                sent = self._unrecorded[outgoing.id] = await self._make(outgoing)
             made.append(outgoing.id)
             shown = (outgoing.line, sent) if sent is not None and outgoing.call.keyboard else None
             if shown is None and outgoing.call.method in REPEATABLE and index < len(calls) - 1:
                 continue
             retired = await self._outcomes.submit((made, shown))
+            for call_id in made:
+                del self._unrecorded[call_id]
             made = []
             if retired is not None:
                 await self._make_once(

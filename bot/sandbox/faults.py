@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.sandbox.errors import ApiError, too_many_requests
@@ -30,8 +31,10 @@ class FaultRule:
 class FaultPlan:
     """Rules consulted, in order, before every Bot API call; the first match applies."""
 
-    def __init__(self) -> None:
+    def __init__(self, applied: Callable[[], None] = lambda: None) -> None:
         self.rules: list[FaultRule] = []
+        self._applied = applied
+        """Called as a rule takes a call (before its delay): a test waits for a call in flight."""
 
     def fail(self, method: str | None, error: ApiError, *, times: int = 1, delay: float = 0.0) -> FaultRule:
         """Answer ``error`` to the next ``times`` calls (after ``delay`` seconds)."""
@@ -75,6 +78,7 @@ class FaultPlan:
         if rule is None:
             return
         rule.times -= 1
+        self._applied()
         if rule.delay > 0:
             await asyncio.sleep(rule.delay)
         if rule.error is not None:

@@ -61,13 +61,13 @@ class BotApiSandbox:
         self.token = token
         self.bot = BotIdentity(int(bot_id), bot_first_name, bot_username)
         self.latency = latency  # seconds added to every Bot API call
-        self.faults = FaultPlan()
         # Telegram's flood limits (off unless ``limits`` is given): see ``bot.sandbox.limits``.
         self.flood = FloodControl(limits, monotonic)
         self.api_calls: list[ApiCall] = []
         self.too_many_requests_answered = 0  # every 429, flood control's and injected faults'
         self.url: str | None = None  # set while serving
         self._notifier = ChangeNotifier()
+        self.faults = FaultPlan(self._notifier.notify)
         self._events = EventLog(self._notifier)
         self.state = SandboxState(self.bot, clock, self._events)
         self.updates = UpdateQueue(self._notifier, self.state.now, retry_delay=webhook_retry_delay)

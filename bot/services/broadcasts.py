@@ -172,8 +172,8 @@ class BroadcastEngine:
         while not self._stopping.is_set():
             try:
                 worked = await self.tick()
-            except Exception:
-                log.exception("broadcast engine pass failed; trying again")
+            except Exception as exc:
+                log.error("broadcast engine pass failed; trying again: %s", self.database.failure(exc))
                 worked = False
             if not worked and not self._stopping.is_set():
                 self._wake.clear()

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from datetime import timedelta
 
 from bot.clock import Clock
-from bot.logs import trace
 from bot.storage import Database, Repositories
 from bot.storage.locks import LineLocks
 from bot.storage.queues import Outgoing, Received
@@ -103,7 +102,7 @@ class Lines:
                 finally:
                     await self._locks.release(line)
         except Exception as exc:
-            log.error("a line failed; the scan will take it up again: %s", trace(exc))
+            log.error("a line failed; the scan will take it up again: %s", self._database.failure(exc))
         finally:
             del self._workers[line]
             if line in self._again:
@@ -137,7 +136,7 @@ class Lines:
             try:
                 await self._scan(prune=scans % PRUNE_EVERY == 0)
             except Exception as exc:
-                log.error("scanning the inbox failed; trying again: %s", trace(exc))
+                log.error("scanning the inbox failed; trying again: %s", self._database.failure(exc))
             scans += 1
             await asyncio.sleep(SCAN_EVERY)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -21,6 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.errors import ConfigError, OperatorError, unreachable
+from bot.logs import trace
 from bot.storage import inline
 from bot.storage.repositories import Repositories
 
@@ -114,8 +116,11 @@ def _sqlite_begin(connection: Connection) -> None:
 
 def _sqlite_begin_with(statement: str, connection: Connection) -> None:
     """Begin an inline engine's transaction straight on the driver (SQLAlchemy's statement
-    machinery costs several times SQLite's BEGIN)."""
-    connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+    machinery costs several times SQLite's BEGIN); its failure as SQLAlchemy reports one."""
+    try:
+        connection.connection.driver_connection.execute(statement)  # type: ignore[union-attr]
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error, hide_parameters=True) from None
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -313,21 +318,35 @@ class Database:
         names the database (never its password) and what to check."""
         try:
             yield
-        except DBAPIError as exc:
-            if self.is_sqlite:
-                raise OperatorError(_sqlite_problem(str(exc.orig), self.location)) from None
-            problem = _postgres_problem(getattr(exc.orig, "sqlstate", None))
+        except (DBAPIError, OSError) as exc:
+            problem = self.problem(exc)
+            if problem is None and self.is_sqlite and isinstance(exc, DBAPIError):
+                problem = f"the SQLite database {self.location} failed: {exc.orig}"
             if problem is None:
                 raise
-            raise OperatorError(f"the database at {self.location} {problem}") from None
-        except OSError as exc:
-            reason = None if self.is_sqlite else unreachable(exc)
-            if reason is None:
-                raise
-            raise OperatorError(
-                f"cannot reach the database at {self.location}: {reason} "
-                "(is PostgreSQL running there? check the host and port in DATABASE_URL)"
-            ) from None
+            raise OperatorError(problem) from None
+
+    def problem(self, exc: BaseException) -> str | None:
+        """One line for a database failure an operator fixes (a refused login, a server out of
+        reach, a full disk…), naming the database (never its password) and what to check; None
+        for others. SQLite's and PostgreSQL's messages used here hold no values."""
+        if isinstance(exc, DBAPIError):
+            if self.is_sqlite:
+                return _sqlite_problem(str(exc.orig), self.location)
+            problem = _postgres_problem(getattr(exc.orig, "sqlstate", None))
+            return None if problem is None else f"the database at {self.location} {problem}"
+        reason = None if self.is_sqlite or not isinstance(exc, OSError) else unreachable(exc)
+        if reason is None:
+            return None
+        return (
+            f"cannot reach the database at {self.location}: {reason} "
+            "(is PostgreSQL running there? check the host and port in DATABASE_URL)"
+        )
+
+    def failure(self, exc: BaseException) -> str:
+        """What to log of a failure met while running: :meth:`problem`'s line, else where it
+        happened (:func:`bot.logs.trace`, with no message)."""
+        return self.problem(exc) or trace(exc)
 
 
 def _postgres_problem(sqlstate: str | None) -> str | None:
@@ -338,8 +357,8 @@ def _postgres_problem(sqlstate: str | None) -> str | None:
     return None
 
 
-def _sqlite_problem(message: str, where: str) -> str:
-    """One line for a SQLite error; SQLite's messages hold no values, only what went wrong."""
+def _sqlite_problem(message: str, where: str) -> str | None:
+    """One line for a SQLite error an operator fixes; SQLite's messages hold no values."""
     if "locked" in message:
         return (
             f"the SQLite database {where} stayed locked by another process for {BUSY_SECONDS} s: "
@@ -357,7 +376,12 @@ def _sqlite_problem(message: str, where: str) -> str:
         )
     if "not a database" in message:
         return f"{where} is not a SQLite database: point DATA_DIR (or DATABASE_URL) at the bot's database"
-    return f"the SQLite database {where} failed: {message}"
+    if "disk is full" in message or "disk I/O error" in message:
+        return (
+            f"cannot write the SQLite database {where} ({message}): free space on its disk; "
+            "what residents send waits until it can be stored, and is answered then"
+        )
+    return None
 
 
 def _upgrade(connection: Connection) -> None:

@@ -248,7 +248,8 @@ class Kept:
     """The connections of a plain engine, kept between sessions: taking one from SQLAlchemy's
     pool and giving it back (its checks, its reset, its events) costs several times a
     resident's statements. One is taken per session, as many as sessions run at once; given
-    back, its transaction is rolled back if still open, and one that failed is dropped."""
+    back, its transaction (open, or left by a failed commit) is rolled back, and one that
+    failed is dropped."""
 
     KEEP = 5
     """How many idle connections are kept; more are closed once given back."""
@@ -264,8 +265,8 @@ class Kept:
             yield connection
         finally:
             try:
-                if connection.in_transaction() and not connection.invalidated:
-                    connection.rollback()
+                if not connection.invalidated:
+                    connection.rollback()  # also clears a transaction a failed commit left inactive
             except BaseException:
                 connection.invalidate()
                 raise
