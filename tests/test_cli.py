@@ -424,7 +424,7 @@ async def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
 
 @asynccontextmanager
 async def bot_process(
-    tmp_path: Path, url: str, **variables: str
+    tmp_path: Path, url: str, *, stderr: int = asyncio.subprocess.DEVNULL, **variables: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """``fabrique-bot run`` as a real process against the sandbox, killed at the end if still up."""
     process = await asyncio.create_subprocess_exec(
@@ -434,7 +434,7 @@ async def bot_process(
         "run",
         cwd=tmp_path,
         env=environment(tmp_path, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=url, **variables),
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=stderr,
     )
     try:
         yield process

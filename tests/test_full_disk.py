@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import resource
-import sys
 from pathlib import Path
 
 from bot.sandbox import BotApiSandbox
-from tests.conftest import TOKEN
 from tests.dialogs.test_resident_dialog import accept
 from tests.journey import WISH
 from tests.phone import Phone
-from tests.test_cli import environment
-from tests.test_crashes import ended, serving, stopped
+from tests.test_cli import bot_process
+from tests.test_crashes import serving, stopped
 from tests.words import words
 
 t = words("fr")
@@ -39,20 +37,11 @@ async def test_a_full_disk_loses_nothing_sends_nothing_twice_and_tells_the_opera
     telegram: tuple[BotApiSandbox, str], tmp_path: Path
 ) -> None:
     sandbox, api = telegram
-    variables = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api}
     since = len(sandbox.api_calls)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=environment(tmp_path, **variables),
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip (a pipe, not a file: files cannot grow while the disk is full)
-    assert process.stderr is not None
-    log = asyncio.ensure_future(process.stderr.read())
-    try:
+    # stderr to a pipe, not a file: files cannot grow while the disk is full.
+    async with bot_process(tmp_path, api, stderr=asyncio.subprocess.PIPE) as process:
+        assert process.stderr is not None
+        log = asyncio.ensure_future(process.stderr.read())
         await serving(sandbox, since)
         phone = Phone(sandbox, RESIDENT, "fr")
         await accept(phone, t)
@@ -86,8 +75,6 @@ async def test_a_full_disk_loses_nothing_sends_nothing_twice_and_tells_the_opera
         fill_the_disk(process.pid, full=False)
         await phone.wait_for_message(lambda m: t._("✅ Je confirme") in phone.buttons(m), after=shown + 1)
         await stopped(process)
-    finally:
-        await ended(process)
     assert not any("Oups" in (m.text or "") for m in phone.messages), "no apology: nothing failed for them"
     assert len(phone.messages) == shown + 2, "each answered once: what was sent as the disk filled, too"
     logged = (await log).decode()

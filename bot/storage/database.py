@@ -229,17 +229,21 @@ class Database:
 
     @asynccontextmanager
     async def _begin(self) -> AsyncIterator[Repositories]:
-        if self._inline is not None:
-            async with self.writing(), self._inline_session(write=True) as inlined:
-                repos = Repositories(inlined)
-                yield repos
-                await repos.finish()
-            return
-        async with self.writing(), self._sessions() as session, session.begin():
-            await session.connection(execution_options={WRITE: True})
+        async with self.writing(), self._write_session() as session:
             repos = Repositories(session)
             yield repos
             await repos.finish()
+
+    @asynccontextmanager
+    async def _write_session(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction that will write, committed at the end unless the block raises."""
+        if self._inline is not None:
+            async with self._inline_session(write=True) as inlined:
+                yield inlined
+            return
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options={WRITE: True})
+            yield session
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

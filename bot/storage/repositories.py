@@ -109,10 +109,12 @@ class DialogRepository:
         row = (await self._session.execute(_STATE_OF, {"the_resident": resident.id})).one_or_none()
         if row is None:
             state = DialogState(resident_id=resident.id, version=0, step="idle", updated_at=now)
-            await self._session.execute(insert(_STATES), [{c: getattr(state, c) for c in _STATE_COLUMNS}])
         else:
             state = DialogState(**row._mapping)
-        self._read[resident.id] = (state, tuple(getattr(state, column) for column in _STATE_COLUMNS))
+        read = tuple(getattr(state, column) for column in _STATE_COLUMNS)
+        if row is None:
+            await self._session.execute(insert(_STATES), [dict(zip(_STATE_COLUMNS, read, strict=True))])
+        self._read[resident.id] = (state, read)
         return state
 
     async def save(self) -> None:
