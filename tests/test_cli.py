@@ -424,9 +424,10 @@ async def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
 
 @asynccontextmanager
 async def bot_process(
-    tmp_path: Path, url: str, *, stderr: int = asyncio.subprocess.DEVNULL, **variables: str
+    tmp_path: Path, url: str, stderr: int = asyncio.subprocess.DEVNULL, /, **variables: str
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """``fabrique-bot run`` as a real process against the sandbox, killed at the end if still up."""
+    """``fabrique-bot run`` as a real process against the sandbox, killed at the end if still up;
+    its stderr where ``stderr`` says (nowhere by default)."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -183,6 +183,8 @@ class Handling:
             except _Failed:
                 return await self._finish(row, unit.apology)
             except Exception as exc:  # the commit itself failed, e.g. a value the database refused
+                if self._database.problem(exc) is not None:
+                    raise  # the database cannot be written (a full disk): the line takes it up again
                 self._metrics.errors.inc()
                 log.error("update failed: %s", self._database.failure(exc))
                 return await self._finish(row, [await self._apology(row.line)] if row.line else [])

@@ -3,7 +3,8 @@
 So the only message whose fate a crash can hide is the one in flight in each line: after a
 restart it is made again (at most one duplicate per resident per crash), and nothing is ever
 missed. A call made whose outcome cannot be written (the database failing: a full disk) is not
-made again when its line is taken up again, only its outcome, once the database can be written.
+made again when this process takes its line up again, only its outcome is written, once the
+database can be (another process taking the line, or a restart, makes it again).
 Calls that are harmless to make twice (answering a press, editing a message: Telegram
 refuses the second one) are forgotten with the call that follows them, in one commit: a crash
 may make them again as well. Outcomes of all lines are written together (group commit). A call
@@ -112,9 +113,12 @@ class Sender:
         self._clock = clock
         self._metrics = metrics
         self._outcomes: GroupCommit[tuple[list[int], Shown | None], int | None] = GroupCommit(self._record)
-        self._unrecorded: dict[int, int | None] = {}
-        """Calls made whose outcome is not durable yet (the database failing: a full disk), with
-        the message each sent: when their line is taken up again, they are not made again."""
+        self._unrecorded: dict[tuple[int, int], int | None] = {}
+        """Calls made whose outcome is not durable yet (the database failing: a full disk), by
+        line and id, with the message each sent: when this process takes their line up again,
+        they are not made again. By line: once a call's outcome is committed, SQLite may give
+        its id to another line's call before this line forgets its entry (a line's calls are
+        sent one after the other, so its own entries are gone before it reuses an id)."""
 
     async def send(self, calls: list[Outgoing]) -> None:
         """Make the calls in order; each is forgotten (durably) before the next is made, or with
@@ -123,17 +127,18 @@ class Sender:
         a stale press is told it is stale)."""
         made: list[int] = []
         for index, outgoing in enumerate(calls):
-            if outgoing.id in self._unrecorded:
-                sent = self._unrecorded[outgoing.id]
+            key = (outgoing.line, outgoing.id)
+            if key in self._unrecorded:
+                sent = self._unrecorded[key]
             else:
-                sent = self._unrecorded[outgoing.id] = await self._make(outgoing)
+                sent = self._unrecorded[key] = await self._make(outgoing)
             made.append(outgoing.id)
             shown = (outgoing.line, sent) if sent is not None and outgoing.call.keyboard else None
             if shown is None and outgoing.call.method in REPEATABLE and index < len(calls) - 1:
                 continue
             retired = await self._outcomes.submit((made, shown))
             for call_id in made:
-                del self._unrecorded[call_id]
+                del self._unrecorded[outgoing.line, call_id]
             made = []
             if retired is not None:
                 await self._make_once(

@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, QueuePool, create_engine, event
+from sqlalchemy import Connection, NullPool, create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
@@ -80,11 +80,9 @@ def _sqlite_query_only(dbapi_connection: Any, _record: object) -> None:
 
 def _inline_engine(opened: Callable[[], Any], begin: str) -> Engine:
     """A plain engine for :class:`inline.Session`, whose transactions start with ``begin``.
-    Its connections are kept (:class:`inline.Kept`), so its pool only makes them: as many as
-    asked, never waiting (that would block the event loop)."""
-    engine = create_engine(
-        "sqlite://", creator=opened, poolclass=QueuePool, pool_size=5, max_overflow=-1, hide_parameters=True
-    )
+    Its connections are kept by :class:`inline.Kept`, so it pools none: it opens one when
+    asked, never waiting (that would block the event loop), and closes it when given back."""
+    engine = create_engine("sqlite://", creator=opened, poolclass=NullPool, hide_parameters=True)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", partial(_sqlite_begin_with, begin))
     return engine
@@ -184,10 +182,11 @@ class Database:
             self.engine = self.reader = create_async_engine(parsed, hide_parameters=True)
             event.listen(self.engine.sync_engine, "checkout", _replace_if_closed)
         """On PostgreSQL, ``engine`` serves everything. On SQLite, transactions and short reads
-        go through :class:`inline.Session` on plain engines (``_inline``, ``_inline_reads``, on
-        the event loop's thread), ``engine`` serves the broadcasts' delivery log and the schema
-        (:mod:`bot.storage.inline` too), and ``reader`` the reads that may take long — exports,
-        statistics, the report — (aiosqlite's thread: the updates go on meanwhile)."""
+        go through :class:`inline.Session` on the kept connections of plain engines (``_inline``,
+        ``_inline_reads``, on the event loop's thread), ``engine`` serves the broadcasts'
+        delivery log and the schema (:mod:`bot.storage.inline` too), and ``reader`` the reads
+        that may take long — exports, statistics, the report — (aiosqlite's thread: the updates
+        go on meanwhile)."""
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._reading = async_sessionmaker(self.reader, expire_on_commit=False)
         self._write_lock = asyncio.Lock()
@@ -272,6 +271,8 @@ class Database:
                     connection.commit()
             finally:
                 session.sync_session.close()
+                session.sync_session.bind = None  # used after its block, it fails (the connection is
+                # another session's by then)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -29,6 +29,7 @@ long (exports, statistics, the report) are made in a thread (``Database.reading`
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,10 @@ from typing import Any, TypeVar, cast
 
 import sqlalchemy
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.logs import trace
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -185,7 +190,7 @@ async def now_or_waiting(call: Callable[[], T], waiting: Callable[[], T], undo: 
 
     Cancelled meanwhile (the bot stopping), it still waits for the thread, which SQLite holds
     until the lock comes or the timeout passes, then ``undo()``-es whatever it began: the
-    connection goes back to the pool neither in use nor holding the write lock."""
+    connection is given back neither in use nor holding the write lock."""
     try:
         return call()
     except Exception as exc:
@@ -247,9 +252,10 @@ class Session(AsyncSession):
 class Kept:
     """The connections of a plain engine, kept between sessions: taking one from SQLAlchemy's
     pool and giving it back (its checks, its reset, its events) costs several times a
-    resident's statements. One is taken per session, as many as sessions run at once; given
-    back, its transaction (open, or left by a failed commit) is rolled back, and one that
-    failed is dropped."""
+    resident's statements. One is taken per session, as many as sessions run at once (the
+    engine opens more as needed: it pools none itself); given back, it is rolled back to no
+    transaction (SQLite's own too, whatever a failed commit left) and kept, up to :data:`KEEP`,
+    or closed; one that cannot be rolled back is dropped."""
 
     KEEP = 5
     """How many idle connections are kept; more are closed once given back."""
@@ -257,6 +263,7 @@ class Kept:
     def __init__(self, engine: sqlalchemy.Engine) -> None:
         self._engine = engine
         self._idle: list[sqlalchemy.Connection] = []
+        self._closed = False
 
     @contextmanager
     def taken(self) -> Iterator[sqlalchemy.Connection]:
@@ -264,19 +271,26 @@ class Kept:
         try:
             yield connection
         finally:
-            try:
-                if not connection.invalidated:
-                    connection.rollback()  # also clears a transaction a failed commit left inactive
-            except BaseException:
-                connection.invalidate()
-                raise
-            finally:
-                if connection.invalidated or len(self._idle) >= self.KEEP:
-                    connection.close()
-                else:
-                    self._idle.append(connection)
+            self._give_back(connection)
+
+    def _give_back(self, connection: sqlalchemy.Connection) -> None:
+        try:
+            if not connection.invalidated:
+                connection.rollback()  # SQLAlchemy's transaction, even one a failed commit left inactive
+                raw = cast(sqlite3.Connection, connection.connection.driver_connection)
+                if raw.in_transaction:  # SQLAlchemy skips the driver's rollback for an inactive one
+                    raw.rollback()
+        except Exception as exc:  # not raised: the session's own outcome is what matters
+            log.warning("a SQLite connection could not be rolled back; it is dropped: %s", trace(exc))
+            connection.invalidate()
+        if connection.invalidated or self._closed or len(self._idle) >= self.KEEP:
+            connection.close()
+        else:
+            self._idle.append(connection)
 
     def close(self) -> None:
+        """Close the idle connections now, and those in use when they are given back."""
+        self._closed = True
         while self._idle:
             self._idle.pop().close()
         self._engine.dispose()
