@@ -97,8 +97,8 @@ class Retention:
                     log.info(
                         "retention purge: %d answers unlinked, %d drafts deleted", done.unlinked, done.drafts
                     )
-            except Exception:
-                log.exception("retention purge failed; it will be tried again")
+            except Exception as exc:
+                log.error("retention purge failed; it will be tried again: %s", self.database.failure(exc))
             self._wake.clear()
             async with self._checked:
                 self._checks += 1
