@@ -111,7 +111,11 @@ _WAITING = (
     .where(_INBOX.c.line == bindparam("the_line"), _INBOX.c.handled_at.is_(None))
     .order_by(_INBOX.c.update_id)
 )
-_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True)
+_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id)
+"""One statement for all of an update's calls. The ids come back in no set order, but they grow
+in the order the rows are written (SQLite's rowid and PostgreSQL's sequence), which is the
+order the line sends them in anyway: sorted, they are the calls' in turn. (SQLAlchemy's
+``sort_by_parameter_order`` made it one statement per call on SQLite.)"""
 _UNSENT = (
     select(
         _OUTBOX.c.id,
@@ -192,7 +196,7 @@ class OutboxRepository:
              "created_at": now}
             for c, text in zip(calls, params, strict=True)
         ]  # fmt: skip
-        ids = (await self._session.execute(_ADD, rows)).scalars()
+        ids = sorted((await self._session.execute(_ADD, rows)).scalars())
         # As read back after a restart: the parameters as JSON gives them.
         return [
             Outgoing(id, line, Call(c.method, json.loads(text), c.file, c.keyboard), now)

@@ -1,0 +1,33 @@
+"""The outbox keeps each line's calls in the order an update wrote them, however many at once."""
+
+from datetime import UTC, datetime
+
+from bot.storage import Database, Repositories
+from bot.storage.queues import Call, Outgoing
+
+NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
+
+
+def calls(line: int, count: int) -> list[Call]:
+    return [Call("sendMessage", {"chat_id": line, "text": f"{line}-{n}"}) for n in range(count)]
+
+
+def texts(outgoing: list[Outgoing]) -> list[str]:
+    return [item.call.params["text"] for item in outgoing]
+
+
+async def test_calls_written_together_come_back_in_their_order_with_growing_ids(database: Database) -> None:
+    async with database.transaction() as repos:
+        other = await repos.outbox.add(802, calls(802, 3), NOW)
+        first = await repos.outbox.add(801, calls(801, 7), NOW)
+    assert texts(first) == [f"801-{n}" for n in range(7)]
+    assert [item.id for item in first] == sorted(item.id for item in first)
+    async with database.transaction() as repos:
+        await repos.outbox.done(item.id for item in first[3:])  # the highest ids: SQLite reuses them
+        again = await repos.outbox.add(801, calls(801, 12)[7:], NOW)
+    assert texts(again) == [f"801-{n}" for n in range(7, 12)]
+    async with database.session() as session:
+        pending = await Repositories(session).outbox.pending(801)
+        assert texts(pending) == [f"801-{n}" for n in (0, 1, 2, *range(7, 12))]
+        assert [item.id for item in pending] == [item.id for item in first[:3] + again]
+        assert texts(await Repositories(session).outbox.pending(802)) == texts(other)
