@@ -6,15 +6,15 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, Update, bindparam, delete, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.deliberation import DeliberationRepository
+from bot.storage.held import Held
 from bot.storage.models import Answer, AppSecret, DialogState, Resident, Vote
 from bot.storage.queues import InboxRepository, OutboxRepository
 from bot.storage.reminders import ReminderRepository
@@ -23,12 +23,18 @@ from bot.storage.theme_counts import ThemeCountRepository
 
 
 class ResidentRepository:
+    """Residents are read as rows, and what changes in them is written when the transaction
+    ends (see :mod:`bot.storage.held`)."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        self.held = Held(session, Resident, "id")
 
     async def by_telegram_id(self, telegram_id: int) -> Resident | None:
-        """The resident, row-locked until the transaction ends (on databases that lock rows)."""
-        return (await self._session.scalars(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).one_or_none()
+        """The resident, row-locked until the transaction ends (on databases that lock rows);
+        the same object each time it is asked for in a transaction."""
+        row = (await self._session.execute(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).one_or_none()
+        return None if row is None else self.held.hold(Resident(**row._mapping))
 
     async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
         resident = Resident(
@@ -38,10 +44,12 @@ class ResidentRepository:
             consented_at=now,
             subscribed=False,
             created_at=now,
+            profile=None,
+            reminders=True,
         )
-        self._session.add(resident)
-        await self._session.flush()
-        return resident
+        values = {column: getattr(resident, column) for column in self.held.columns if column != "id"}
+        resident.id = (await self._session.execute(_ADD_RESIDENT, values)).scalar_one()
+        return self.held.hold(resident)
 
     async def language_of(self, telegram_id: int) -> str | None:
         """The language the resident chose, without locking anything; None for a stranger."""
@@ -55,14 +63,17 @@ class ResidentRepository:
         await deliberation.withdraw_all(resident)
         await deliberation.forget_votes(resident)
         await AnswerRepository(self._session).unlink([resident.id])
-        await self._session.delete(resident)
-        await self._session.flush()
+        await self._session.execute(delete(Resident).where(Resident.id == resident.id))
+        self.held.forget(resident.id)
 
 
 _STATES, _RESIDENTS = cast(Table, DialogState.__table__), cast(Table, Resident.__table__)
 _ANSWERS = cast(Table, Answer.__table__)
 # Built once: they run for every update, or every message sent with buttons.
-_BY_TELEGRAM_ID = select(Resident).where(Resident.telegram_id == bindparam("telegram_id")).with_for_update()
+_BY_TELEGRAM_ID = (
+    select(_RESIDENTS).where(_RESIDENTS.c.telegram_id == bindparam("telegram_id")).with_for_update()
+)
+_ADD_RESIDENT = insert(_RESIDENTS).returning(_RESIDENTS.c.id)
 _LIVE_KEYBOARDS = (
     select(_RESIDENTS.c.telegram_id, _STATES.c.resident_id, _STATES.c.keyboard_message_id)
     .join(_RESIDENTS, _RESIDENTS.c.id == _STATES.c.resident_id)
@@ -81,56 +92,30 @@ _RECENT_ANSWERS = (
 )
 
 
-_STATE_COLUMNS = tuple(column.key for column in _STATES.columns)
 _STATE_OF = select(_STATES).where(_STATES.c.resident_id == bindparam("the_resident"))
 
 
-@cache
-def _state_update(columns: tuple[str, ...]) -> Update:
-    """The UPDATE of these columns of a dialog state (one statement built per set of columns)."""
-    values: dict[str, Any] = {column: bindparam(f"new_{column}") for column in columns}
-    return update(_STATES).where(_STATES.c.resident_id == bindparam("the_resident")).values(values)
-
-
 class DialogRepository:
-    """Dialog states are read as rows and written by :meth:`save`, not by the ORM: every update
-    reads and writes one, and the ORM's identity map and flush cost more than the statements."""
+    """Dialog states are read as rows and what changes in them is written when the transaction
+    ends (see :mod:`bot.storage.held`)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._read: dict[int, tuple[DialogState, tuple[Any, ...]]] = {}
-        """The states handed out in this transaction, each with its values as read."""
+        self.held = Held(session, DialogState, "resident_id")
 
     async def of(self, resident: Resident, now: datetime) -> DialogState:
         """The resident's dialog state, created idle at first use; the same object each time it
-        is asked for in a transaction. What changes in it is written when the transaction ends."""
-        if resident.id in self._read:
-            return self._read[resident.id][0]
+        is asked for in a transaction."""
+        state = self.held.get(resident.id)
+        if state is not None:
+            return state
         row = (await self._session.execute(_STATE_OF, {"the_resident": resident.id})).one_or_none()
-        if row is None:
-            state = DialogState(resident_id=resident.id, version=0, step="idle", updated_at=now)
-        else:
-            state = DialogState(**row._mapping)
-        read = tuple(getattr(state, column) for column in _STATE_COLUMNS)
-        if row is None:
-            await self._session.execute(insert(_STATES), [dict(zip(_STATE_COLUMNS, read, strict=True))])
-        self._read[resident.id] = (state, read)
-        return state
-
-    async def save(self) -> None:
-        """Write the columns that changed in the states handed out (only those: a change another
-        transaction made to the others stands, as with the ORM)."""
-        for state, before in self._read.values():
-            changed = tuple(
-                column
-                for column, was in zip(_STATE_COLUMNS, before, strict=True)
-                if getattr(state, column) != was
-            )
-            if changed:
-                values = {f"new_{column}": getattr(state, column) for column in changed}
-                values["the_resident"] = state.resident_id
-                await self._session.execute(_state_update(changed), values)
-        self._read.clear()
+        if row is not None:
+            return self.held.hold(DialogState(**row._mapping))
+        state = DialogState(resident_id=resident.id, version=0, step="idle", updated_at=now)
+        values = dict(zip(self.held.columns, self.held.values(state), strict=True))
+        await self._session.execute(insert(_STATES), [values])
+        return self.held.hold(state)
 
     async def show_keyboards(self, shown: list[tuple[int, int]]) -> list[int | None]:
         """Record each ``(telegram id, message id)`` as that resident's live keyboard, in order;
@@ -252,9 +237,10 @@ class Repositories:
         self.theme_counts = ThemeCountRepository(session)
 
     async def finish(self) -> None:
-        """Write what this transaction changed outside the ORM (the dialog states): called just
-        before it commits."""
-        await self.dialogs.save()
+        """Write what this transaction changed outside the ORM (residents, dialog states):
+        called just before it commits."""
+        await self.residents.held.save()
+        await self.dialogs.held.save()
 
 
 async def secret(session: AsyncSession, name: str, make: Callable[[], str]) -> str:

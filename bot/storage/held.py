@@ -1,0 +1,71 @@
+"""Rows read and written as plain objects of their model, outside the ORM's unit of work.
+
+The resident and their dialog state are read and written for every update: the ORM's identity
+map and flush cost more than the statements themselves (see bench/README.md), so these two are
+read as rows, and the columns that changed are written when the transaction ends.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, Generic, TypeVar, cast
+
+from sqlalchemy import Table, Update, bindparam, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import Base
+
+M = TypeVar("M", bound=Base)
+
+
+@cache
+def _update(table: Table, key: str, columns: tuple[str, ...]) -> Update:
+    """The UPDATE of these columns of one row (built once per set of columns)."""
+    values: dict[str, Any] = {column: bindparam(f"new_{column}") for column in columns}
+    return update(table).where(table.c[key] == bindparam("the_key")).values(values)
+
+
+class Held(Generic[M]):
+    """The rows of one table handed out in a transaction, each with its values as read."""
+
+    def __init__(self, session: AsyncSession, model: type[M], key: str) -> None:
+        self._session = session
+        self._table = cast(Table, model.__table__)
+        self._key = key
+        self.columns = tuple(column.key for column in self._table.columns)
+        self._held: dict[Any, tuple[M, tuple[Any, ...]]] = {}
+
+    def get(self, key: object) -> M | None:
+        """The object handed out for this key in this transaction, if any."""
+        held = self._held.get(key)
+        return None if held is None else held[0]
+
+    def hold(self, item: M) -> M:
+        """``item``, whose values are the row's as stored; the object already handed out for
+        its row instead, if any (one object per row, as with the ORM)."""
+        key = getattr(item, self._key)
+        if key not in self._held:
+            self._held[key] = (item, self.values(item))
+        return self._held[key][0]
+
+    def values(self, item: M) -> tuple[Any, ...]:
+        return tuple(getattr(item, column) for column in self.columns)
+
+    def forget(self, key: object) -> None:
+        """The row is gone: nothing is to be written to it."""
+        self._held.pop(key, None)
+
+    async def save(self) -> None:
+        """Write the columns that changed in the objects handed out (only those: a change
+        another transaction made to the others stands, as with the ORM)."""
+        for item, before in self._held.values():
+            changed = tuple(
+                column
+                for column, was, now in zip(self.columns, before, self.values(item), strict=True)
+                if now != was
+            )
+            if changed:
+                values = {f"new_{column}": getattr(item, column) for column in changed}
+                values["the_key"] = getattr(item, self._key)
+                await self._session.execute(_update(self._table, self._key, changed), values)
+        self._held.clear()
