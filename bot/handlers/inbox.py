@@ -50,13 +50,13 @@ def unreadable(exc: Exception, metrics: Metrics) -> None:
 
 
 class Intake:
-    """Stores updates in the inbox, then wakes their lines."""
+    """Stores updates in the inbox, then hands the new ones to their lines."""
 
     def __init__(self, database: Database, clock: Clock, lines: Lines) -> None:
         self._database = database
         self._clock = clock
         self._lines = lines
-        self._one_by_one: GroupCommit[Received, None] = GroupCommit(self._store)
+        self._one_by_one: GroupCommit[Received, bool] = GroupCommit(self._store)
 
     def failure(self, exc: BaseException) -> str:
         """What to log of a failure to store updates (see ``Database.failure``)."""
@@ -65,19 +65,20 @@ class Intake:
     async def store(self, updates: Sequence[JSONDict]) -> None:
         """A whole ``getUpdates`` batch, in one insert."""
         rows = [received(update) for update in updates]
-        await self._store(rows)
-        self._lines.wake(row.line for row in rows)
+        stored = await self._store(rows)
+        self._lines.hand(row for row, new in zip(rows, stored, strict=True) if new)
 
     async def store_one(self, update: JSONDict) -> None:
         """One webhook request's update; concurrent requests share a commit."""
         row = received(update)
-        await self._one_by_one.submit(row)
-        self._lines.wake([row.line])
+        if await self._one_by_one.submit(row):
+            self._lines.hand([row])
 
-    async def _store(self, rows: list[Received]) -> list[None]:
+    async def _store(self, rows: list[Received]) -> list[bool]:
+        """Whether each row is new (not a redelivery of one stored already)."""
         async with self._database.transaction() as repos:
-            await repos.inbox.store(rows, self._clock.now())
-        return [None] * len(rows)
+            stored = await repos.inbox.store(rows, self._clock.now())
+        return [row.update_id in stored for row in rows]
 
 
 class Poller:

@@ -135,16 +135,18 @@ class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def store(self, updates: Sequence[Received], now: datetime) -> None:
-        """Store updates; one already there (a redelivery) is left as it is."""
+    async def store(self, updates: Sequence[Received], now: datetime) -> set[int]:
+        """Store updates; one already there (a redelivery) is left as it is. The ids of those
+        that were not."""
         if not updates:
-            return
+            return set()
         dialect = sqlite if self._session.get_bind().dialect.name == "sqlite" else postgresql
         rows = [
             {"update_id": u.update_id, "line": u.line, "payload": u.payload, "received_at": now}
             for u in updates
         ]
-        await self._session.execute(dialect.insert(InboxUpdate).values(rows).on_conflict_do_nothing())
+        query = dialect.insert(InboxUpdate).values(rows).on_conflict_do_nothing()
+        return set((await self._session.execute(query.returning(InboxUpdate.update_id))).scalars())
 
     async def mark_handled(self, update_id: int, now: datetime) -> bool:
         """Mark an update handled and forget its content; False if it already was."""
