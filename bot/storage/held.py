@@ -13,6 +13,7 @@ from typing import Any, Generic, TypeVar, cast
 from sqlalchemy import Table, Update, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage import direct
 from bot.storage.models import Base
 
 M = TypeVar("M", bound=Base)
@@ -67,5 +68,5 @@ class Held(Generic[M]):
             if changed:
                 values = {f"new_{column}": getattr(item, column) for column in changed}
                 values["the_key"] = getattr(item, self._key)
-                await self._session.execute(_update(self._table, self._key, changed), values)
+                await direct.execute(self._session, _update(self._table, self._key, changed), values)
         self._held.clear()

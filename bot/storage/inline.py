@@ -248,6 +248,14 @@ class Session(AsyncSession):
     async def delete(self, instance: object) -> None:
         self.sync_session.delete(instance)
 
+    def direct(
+        self, statement: sqlalchemy.Executable, values: Any
+    ) -> sqlalchemy.Result[*tuple[Any, ...]]:
+        """``statement`` on the connection itself (see :mod:`bot.storage.direct`)."""
+        connection = self.sync_session.bind
+        assert isinstance(connection, sqlalchemy.Connection), "used after its block"
+        return connection.execute(statement, values)
+
 
 class Kept:
     """The connections of a plain engine, kept between sessions: taking one from SQLAlchemy's

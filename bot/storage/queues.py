@@ -35,6 +35,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.storage import direct
 from bot.storage.models import Base, UTCDateTime
 
 
@@ -146,16 +147,16 @@ class InboxRepository:
             for u in updates
         ]
         query = dialect.insert(InboxUpdate).values(rows).on_conflict_do_nothing()
-        return set((await self._session.execute(query.returning(InboxUpdate.update_id))).scalars())
+        return set((await direct.execute(self._session, query.returning(InboxUpdate.update_id))).scalars())
 
     async def mark_handled(self, update_id: int, now: datetime) -> bool:
         """Mark an update handled and forget its content; False if it already was."""
-        done = await self._session.execute(_HANDLED, {"the_update": update_id, "the_moment": now})
+        done = await direct.execute(self._session, _HANDLED, {"the_update": update_id, "the_moment": now})
         return bool(done.rowcount)  # type: ignore[attr-defined]
 
     async def pending(self, line: int) -> list[Received]:
         """The line's updates not handled yet, oldest first."""
-        rows = await self._session.execute(_WAITING, {"the_line": line})
+        rows = await direct.execute(self._session, _WAITING, {"the_line": line})
         return [Received(update_id, line, payload or "{}") for update_id, payload in rows]
 
     async def busy_lines(self) -> set[int]:
@@ -198,7 +199,7 @@ class OutboxRepository:
              "created_at": now}
             for c, text in zip(calls, params, strict=True)
         ]  # fmt: skip
-        ids = sorted((await self._session.execute(_ADD, rows)).scalars())
+        ids = sorted((await direct.execute(self._session, _ADD, rows)).scalars())
         # As read back after a restart: the parameters as JSON gives them.
         return [
             Outgoing(id, line, Call(c.method, json.loads(text), c.file, c.keyboard), now)
@@ -206,7 +207,7 @@ class OutboxRepository:
         ]
 
     async def pending(self, line: int) -> list[Outgoing]:
-        rows = await self._session.execute(_UNSENT, {"the_line": line})
+        rows = await direct.execute(self._session, _UNSENT, {"the_line": line})
         return [
             Outgoing(id, line, Call(method, json.loads(params), file, keyboard), created_at)
             for id, method, params, file, keyboard, created_at in rows
@@ -214,7 +215,7 @@ class OutboxRepository:
 
     async def done(self, ids: Iterable[int]) -> None:
         """The calls were answered (or given up): they are not sent again."""
-        await self._session.execute(_SENT, {"ids": list(ids)})
+        await direct.execute(self._session, _SENT, {"ids": list(ids)})
 
     async def count(self) -> int:
         return int(await self._session.scalar(select(func.count()).select_from(OutboxCall)) or 0)

@@ -12,6 +12,7 @@ from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage import direct
 from bot.storage.broadcasts import BroadcastRepository
 from bot.storage.deliberation import DeliberationRepository
 from bot.storage.held import Held
@@ -33,7 +34,9 @@ class ResidentRepository:
     async def by_telegram_id(self, telegram_id: int) -> Resident | None:
         """The resident, row-locked until the transaction ends (on databases that lock rows);
         the same object each time it is asked for in a transaction."""
-        row = (await self._session.execute(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).one_or_none()
+        row = (
+            await direct.execute(self._session, _BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+        ).one_or_none()
         return None if row is None else self.held.hold(Resident(**row._mapping))
 
     async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
@@ -48,7 +51,7 @@ class ResidentRepository:
             reminders=True,
         )
         values = {column: getattr(resident, column) for column in self.held.columns if column != "id"}
-        resident.id = (await self._session.execute(_ADD_RESIDENT, values)).scalar_one()
+        resident.id = (await direct.execute(self._session, _ADD_RESIDENT, values)).scalar_one()
         return self.held.hold(resident)
 
     async def language_of(self, telegram_id: int) -> str | None:
@@ -93,6 +96,7 @@ _RECENT_ANSWERS = (
 
 
 _STATE_OF = select(_STATES).where(_STATES.c.resident_id == bindparam("the_resident"))
+_ADD_STATE = insert(_STATES)
 
 
 class DialogRepository:
@@ -109,12 +113,12 @@ class DialogRepository:
         state = self.held.get(resident.id)
         if state is not None:
             return state
-        row = (await self._session.execute(_STATE_OF, {"the_resident": resident.id})).one_or_none()
+        row = (await direct.execute(self._session, _STATE_OF, {"the_resident": resident.id})).one_or_none()
         if row is not None:
             return self.held.hold(DialogState(**row._mapping))
         state = DialogState(resident_id=resident.id, version=0, step="idle", updated_at=now)
         values = dict(zip(self.held.columns, self.held.values(state), strict=True))
-        await self._session.execute(insert(_STATES), [values])
+        await direct.execute(self._session, _ADD_STATE, [values])
         return self.held.hold(state)
 
     async def show_keyboards(self, shown: list[tuple[int, int]]) -> list[int | None]:
@@ -123,7 +127,9 @@ class DialogRepository:
         (In a transaction of its own: no dialog state of this session is to be kept in step.)"""
         if not shown:
             return []
-        rows = await self._session.execute(_LIVE_KEYBOARDS, {"the_residents": [line for line, _ in shown]})
+        rows = await direct.execute(
+            self._session, _LIVE_KEYBOARDS, {"the_residents": [line for line, _ in shown]}
+        )
         live = {line: (state, previous) for line, state, previous in rows}
         replaced: list[int | None] = []
         changes: dict[int, int] = {}
@@ -137,7 +143,7 @@ class DialogRepository:
             changes[state] = message
         if changes:
             values = [{"the_state": state, "the_message": message} for state, message in changes.items()]
-            await self._session.execute(_SHOW_KEYBOARD, values)
+            await direct.execute(self._session, _SHOW_KEYBOARD, values)
         return replaced
 
     async def delete_untouched_since(self, cutoff: datetime) -> int:
@@ -162,7 +168,7 @@ class AnswerRepository:
     async def recent(self, resident: Resident) -> list[Row[Any]]:
         """The resident's confirmed answers as read-only rows (no ORM objects: this is read for
         every update), most recent first."""
-        return list(await self._session.execute(_RECENT_ANSWERS, {"the_resident": resident.id}))
+        return list(await direct.execute(self._session, _RECENT_ANSWERS, {"the_resident": resident.id}))
 
     async def describe(self, resident: Resident, columns: dict[str, Any]) -> None:
         """Set what the resident said of themselves (their commune, their age band…) on their

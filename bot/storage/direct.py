@@ -1,0 +1,26 @@
+"""Core statements run on a session's connection, past the ORM's execution of them (its
+events, its autoflush, its wrapping of the result): for the few statements every update runs,
+on rows the ORM holds no objects of (the inbox, the outbox, residents and dialog states held
+as rows). On SQLite a statement costs 83 µs this way against 138 µs through the session
+(bench/README.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Executable, Result
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage import inline
+
+
+async def execute(
+    session: AsyncSession, statement: Executable, values: Any = None
+) -> Result[*tuple[Any, ...]]:
+    """Run ``statement`` (with one set of ``values``, or a list of them) in the session's
+    transaction, on its connection."""
+    if isinstance(session, inline.Session):
+        return session.direct(statement, values)
+    connection = await session.connection()
+    return await connection.execute(statement, values)
