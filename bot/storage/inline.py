@@ -248,9 +248,7 @@ class Session(AsyncSession):
     async def delete(self, instance: object) -> None:
         self.sync_session.delete(instance)
 
-    def direct(
-        self, statement: sqlalchemy.Executable, values: Any
-    ) -> sqlalchemy.Result[*tuple[Any, ...]]:
+    def direct(self, statement: sqlalchemy.Executable, values: Any) -> sqlalchemy.Result[*tuple[Any, ...]]:
         """``statement`` on the connection itself (see :mod:`bot.storage.direct`)."""
         connection = self.sync_session.bind
         assert isinstance(connection, sqlalchemy.Connection), "used after its block"

@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -43,7 +44,16 @@ class InboxUpdate(Base):
     """An update from Telegram. ``payload`` (its JSON) is emptied once it is handled."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_line_update", "line", "update_id"),)
+    __table_args__ = (
+        Index("ix_inbox_line_update", "line", "update_id"),
+        # The updates still to handle: the scan's every second (the handled ones are kept an hour).
+        Index(
+            "ix_inbox_waiting",
+            "line",
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     line: Mapped[int] = mapped_column(BigInteger)
@@ -169,7 +179,11 @@ class InboxRepository:
     async def prune(self, handled_before: datetime) -> int:
         """Forget the ids of updates handled before ``handled_before`` (Telegram no longer
         redelivers them)."""
-        done = await self._session.execute(delete(InboxUpdate).where(InboxUpdate.handled_at < handled_before))
+        handled = delete(InboxUpdate).where(
+            InboxUpdate.received_at < handled_before,  # no later than handled: its index finds them
+            InboxUpdate.handled_at < handled_before,
+        )
+        done = await self._session.execute(handled)
         return int(done.rowcount)  # type: ignore[attr-defined]
 
     async def count(self) -> tuple[int, int]:
