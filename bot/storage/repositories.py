@@ -27,17 +27,26 @@ class ResidentRepository:
     """Residents are read as rows, and what changes in them is written when the transaction
     ends (see :mod:`bot.storage.held`)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, states: Held[DialogState]) -> None:
         self._session = session
         self.held = Held(session, Resident, "id")
+        self._states = states
 
     async def by_telegram_id(self, telegram_id: int) -> Resident | None:
         """The resident, row-locked until the transaction ends (on databases that lock rows);
-        the same object each time it is asked for in a transaction."""
+        the same object each time it is asked for in a transaction. Their dialog state is read
+        in the same statement, for :meth:`DialogRepository.of`."""
         row = (
             await direct.execute(self._session, _BY_TELEGRAM_ID, {"telegram_id": telegram_id})
         ).one_or_none()
-        return None if row is None else self.held.hold(Resident(**row._mapping))
+        if row is None:
+            return None
+        count = len(self.held.columns)
+        resident = self.held.hold(Resident(**dict(zip(self.held.columns, row[:count], strict=True))))
+        state = dict(zip(self._states.columns, row[count:], strict=True))
+        if state["resident_id"] is not None:  # the resident has one
+            self._states.hold(DialogState(**state))
+        return resident
 
     async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
         resident = Resident(
@@ -74,7 +83,10 @@ _STATES, _RESIDENTS = cast(Table, DialogState.__table__), cast(Table, Resident._
 _ANSWERS = cast(Table, Answer.__table__)
 # Built once: they run for every update, or every message sent with buttons.
 _BY_TELEGRAM_ID = (
-    select(_RESIDENTS).where(_RESIDENTS.c.telegram_id == bindparam("telegram_id")).with_for_update()
+    select(_RESIDENTS, _STATES)
+    .outerjoin(_STATES, _STATES.c.resident_id == _RESIDENTS.c.id)
+    .where(_RESIDENTS.c.telegram_id == bindparam("telegram_id"))
+    .with_for_update(of=_RESIDENTS)
 )
 _ADD_RESIDENT = insert(_RESIDENTS).returning(_RESIDENTS.c.id)
 _LIVE_KEYBOARDS = (
@@ -231,8 +243,8 @@ class Repositories:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.residents = ResidentRepository(session)
         self.dialogs = DialogRepository(session)
+        self.residents = ResidentRepository(session, self.dialogs.held)
         self.answers = AnswerRepository(session)
         self.broadcasts = BroadcastRepository(session)
         self.inbox = InboxRepository(session)
