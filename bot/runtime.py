@@ -82,6 +82,7 @@ def _settle() -> None:
     long as the process, so the garbage collector stops going through it at each full pass
     (``gc.freeze``), and its frequent passes come every 10,000 objects kept instead of every
     700 (nearly all of an update's objects are freed without it). Measured in bench/README.md."""
+    gc.collect()  # what starting left unreachable is freed, not frozen
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
 

@@ -56,7 +56,7 @@ class Intake:
         self._database = database
         self._clock = clock
         self._lines = lines
-        self._one_by_one: GroupCommit[Received, bool] = GroupCommit(self._store)
+        self._one_by_one: GroupCommit[Received, None] = GroupCommit(self._store)
 
     def failure(self, exc: BaseException) -> str:
         """What to log of a failure to store updates (see ``Database.failure``)."""
@@ -64,21 +64,21 @@ class Intake:
 
     async def store(self, updates: Sequence[JSONDict]) -> None:
         """A whole ``getUpdates`` batch, in one insert."""
-        rows = [received(update) for update in updates]
-        stored = await self._store(rows)
-        self._lines.hand(row for row, new in zip(rows, stored, strict=True) if new)
+        await self._store([received(update) for update in updates])
 
     async def store_one(self, update: JSONDict) -> None:
         """One webhook request's update; concurrent requests share a commit."""
-        row = received(update)
-        if await self._one_by_one.submit(row):
-            self._lines.hand([row])
+        await self._one_by_one.submit(received(update))
 
-    async def _store(self, rows: list[Received]) -> list[bool]:
-        """Whether each row is new (not a redelivery of one stored already)."""
+    async def _store(self, rows: list[Received]) -> list[None]:
+        """Store the rows and hand the new ones (not redeliveries of rows stored already) to
+        their lines as soon as they are committed, with no wait between the two: a line that
+        takes its updates from memory has each one once, whatever the caller becomes."""
+        unique = list({row.update_id: row for row in rows}.values())  # one update sent twice at once
         async with self._database.transaction() as repos:
-            stored = await repos.inbox.store(rows, self._clock.now())
-        return [row.update_id in stored for row in rows]
+            stored = await repos.inbox.store(unique, self._clock.now())
+        self._lines.hand(row for row in unique if row.update_id in stored)
+        return [None] * len(rows)
 
 
 class Poller:

@@ -50,6 +50,7 @@ class Held(Generic[M]):
         return self._held[key][0]
 
     def values(self, item: M) -> tuple[Any, ...]:
+        """``item``'s values, in the table's order of columns."""
         return tuple(getattr(item, column) for column in self.columns)
 
     def forget(self, key: object) -> None:

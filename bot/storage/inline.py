@@ -245,9 +245,6 @@ class Session(AsyncSession):
     async def flush(self, objects: Sequence[Any] | None = None) -> None:
         self.sync_session.flush(objects)
 
-    async def delete(self, instance: object) -> None:
-        self.sync_session.delete(instance)
-
     def direct(self, statement: sqlalchemy.Executable, values: Any) -> sqlalchemy.Result[*tuple[Any, ...]]:
         """``statement`` on the connection itself (see :mod:`bot.storage.direct`)."""
         connection = self.sync_session.bind

@@ -10,7 +10,7 @@ redelivery is recognised), and a sent call is gone.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -19,6 +19,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Index,
+    Insert,
     Integer,
     LargeBinary,
     String,
@@ -122,11 +123,15 @@ _WAITING = (
     .where(_INBOX.c.line == bindparam("the_line"), _INBOX.c.handled_at.is_(None))
     .order_by(_INBOX.c.update_id)
 )
-_ADD = insert(_OUTBOX).returning(_OUTBOX.c.id)
-"""One statement for all of an update's calls. The ids come back in no set order, but they grow
-in the order the rows are written (SQLite's rowid and PostgreSQL's sequence), which is the
-order the line sends them in anyway: sorted, they are the calls' in turn. (SQLAlchemy's
-``sort_by_parameter_order`` made it one statement per call on SQLite.)"""
+_ADD: dict[str, tuple[Insert, Callable[[Iterable[int]], list[int]]]] = {
+    # SQLite: one statement for all of an update's calls, whose ids come back in no set order.
+    # Each new row's rowid is one more than the largest in the table, so they grow in the order
+    # the rows are written, which is the order the line sends them in: sorted, they are the
+    # calls' in turn. (``sort_by_parameter_order`` made it one statement per call there.)
+    "sqlite": (insert(_OUTBOX).returning(_OUTBOX.c.id), sorted),
+    # PostgreSQL: SQLAlchemy's own way, one statement too, the ids in the calls' order.
+    "postgresql": (insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True), list),
+}
 _UNSENT = (
     select(
         _OUTBOX.c.id,
@@ -213,7 +218,8 @@ class OutboxRepository:
              "created_at": now}
             for c, text in zip(calls, params, strict=True)
         ]  # fmt: skip
-        ids = sorted((await direct.execute(self._session, _ADD, rows)).scalars())
+        adding, in_order = _ADD[self._session.get_bind().dialect.name]
+        ids = in_order((await direct.execute(self._session, adding, rows)).scalars())
         # As read back after a restart: the parameters as JSON gives them.
         return [
             Outgoing(id, line, Call(c.method, json.loads(text), c.file, c.keyboard), now)

@@ -34,34 +34,34 @@ class ResidentRepository:
 
     async def by_telegram_id(self, telegram_id: int) -> Resident | None:
         """The resident, row-locked until the transaction ends (on databases that lock rows);
-        the same object each time it is asked for in a transaction. Their dialog state is read
-        in the same statement, for :meth:`DialogRepository.of`."""
-        row = (
-            await direct.execute(self._session, _BY_TELEGRAM_ID, {"telegram_id": telegram_id})
-        ).one_or_none()
+        the same object each time it is asked for in a transaction. On SQLite, whose writers
+        take turns, their dialog state is read in the same statement, for
+        :meth:`DialogRepository.of`. (Not on PostgreSQL: a statement that waited for the
+        resident's lock reads the other rows it joins as they were before it waited.)"""
+        sqlite = self._session.get_bind().dialect.name == "sqlite"
+        found = _WITH_STATE if sqlite else _BY_TELEGRAM_ID
+        row = (await direct.execute(self._session, found, {"telegram_id": telegram_id})).one_or_none()
         if row is None:
             return None
         count = len(self.held.columns)
         resident = self.held.hold(Resident(**dict(zip(self.held.columns, row[:count], strict=True))))
-        state = dict(zip(self._states.columns, row[count:], strict=True))
-        if state["resident_id"] is not None:  # the resident has one
-            self._states.hold(DialogState(**state))
+        if sqlite:
+            state = dict(zip(self._states.columns, row[count:], strict=True))
+            if state["resident_id"] is not None:  # the resident has one
+                self._states.hold(DialogState(**state))
         return resident
 
     async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
-        resident = Resident(
-            telegram_id=telegram_id,
-            language=language,
-            consent_version=consent_version,
-            consented_at=now,
-            subscribed=False,
-            created_at=now,
-            profile=None,
-            reminders=True,
-        )
-        values = {column: getattr(resident, column) for column in self.held.columns if column != "id"}
-        resident.id = (await direct.execute(self._session, _ADD_RESIDENT, values)).scalar_one()
-        return self.held.hold(resident)
+        values = {
+            "telegram_id": telegram_id,
+            "language": language,
+            "consent_version": consent_version,
+            "consented_at": now,
+            "subscribed": False,
+            "created_at": now,
+        }
+        row = (await direct.execute(self._session, _ADD_RESIDENT, values)).one()
+        return self.held.hold(Resident(**row._mapping))
 
     async def language_of(self, telegram_id: int) -> str | None:
         """The language the resident chose, without locking anything; None for a stranger."""
@@ -77,18 +77,22 @@ class ResidentRepository:
         await AnswerRepository(self._session).unlink([resident.id])
         await self._session.execute(delete(Resident).where(Resident.id == resident.id))
         self.held.forget(resident.id)
+        self._states.forget(resident.id)  # deleted with them
 
 
 _STATES, _RESIDENTS = cast(Table, DialogState.__table__), cast(Table, Resident.__table__)
 _ANSWERS = cast(Table, Answer.__table__)
 # Built once: they run for every update, or every message sent with buttons.
 _BY_TELEGRAM_ID = (
+    select(_RESIDENTS).where(_RESIDENTS.c.telegram_id == bindparam("telegram_id")).with_for_update()
+)
+_WITH_STATE = (
     select(_RESIDENTS, _STATES)
     .outerjoin(_STATES, _STATES.c.resident_id == _RESIDENTS.c.id)
     .where(_RESIDENTS.c.telegram_id == bindparam("telegram_id"))
-    .with_for_update(of=_RESIDENTS)
 )
-_ADD_RESIDENT = insert(_RESIDENTS).returning(_RESIDENTS.c.id)
+_ADD_RESIDENT = insert(_RESIDENTS).returning(*_RESIDENTS.c)
+"""Only the values given: the others are the columns' defaults, as the database returns them."""
 _LIVE_KEYBOARDS = (
     select(_RESIDENTS.c.telegram_id, _STATES.c.resident_id, _STATES.c.keyboard_message_id)
     .join(_RESIDENTS, _RESIDENTS.c.id == _STATES.c.resident_id)
