@@ -1,8 +1,9 @@
 """Rows read and written as plain objects of their model, outside the ORM's unit of work.
 
 The resident and their dialog state are read and written for every update: the ORM's identity
-map and flush cost more than the statements themselves (see bench/README.md), so these two are
-read as rows, and the columns that changed are written when the transaction ends.
+map and flush cost more than the statements themselves (a dialog state read and written, 1.17 ms
+through the ORM against 0.66 to 0.73 ms as a row, in one process), so these two are read as
+rows, and the columns that changed are written when the transaction ends.
 """
 
 from __future__ import annotations
