@@ -154,17 +154,16 @@ class Lines:
     async def _work_of(self, line: int) -> tuple[list[Outgoing], list[Received]]:
         """What the line has to send and to handle: the updates handed over if this process
         left it settled, else as the database has them."""
-        handed = self._handed.pop(line, [])
         if line in self._settled:
             self._settled.discard(line)  # until this pass ends as it should
-            return [], sorted(handed, key=lambda received: received.update_id)
+            return [], sorted(self._handed.pop(line, []), key=lambda received: received.update_id)
         async with self._database.session() as session:
             repos = Repositories(session)
             unsent = await repos.outbox.pending(line)
             waiting = await repos.inbox.pending(line)
         read = {received.update_id for received in waiting}
         later = [received for received in self._handed.pop(line, []) if received.update_id not in read]
-        if later:  # stored while the database was read
+        if later:  # stored while the database was read (the others are in what was read)
             self._handed[line] = later
         return unsent, waiting
 

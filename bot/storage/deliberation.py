@@ -10,6 +10,7 @@ from sqlalchemy import Integer, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage import direct
 from bot.storage.models import Answer, Resident, SharedWish, Vote, WishExtremity
 
 PENDING = "pending"
@@ -166,7 +167,7 @@ class DeliberationRepository:
     async def remember_extremity(self, extremity: Mapping[int, float], now: datetime) -> None:
         """Keep an analysis' extremity of each wish, for the dealer; the wishes that analysis did
         not see lose theirs. Two analyses writing at once end with the values of one of them."""
-        dialect = postgresql if self._session.get_bind().dialect.name == "postgresql" else sqlite
+        dialect = postgresql if direct.dialect(self._session) == "postgresql" else sqlite
         rows = [{"wish_id": w, "extremity": value, "analysed_at": now} for w, value in extremity.items()]
         for start in range(0, len(rows), ROWS_AT_ONCE):
             insert = dialect.insert(WishExtremity).values(rows[start : start + ROWS_AT_ONCE])

@@ -15,6 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.storage import inline
 
 
+def dialect(session: AsyncSession) -> str:
+    """The name of the database the session is on: ``sqlite`` or ``postgresql``."""
+    return session.get_bind().dialect.name
+
+
 async def execute(
     session: AsyncSession, statement: Executable, values: Any = None
 ) -> Result[*tuple[Any, ...]]:

@@ -8,6 +8,7 @@ rows, and the columns that changed are written when the transaction ends.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, Generic, TypeVar, cast
 
@@ -32,6 +33,7 @@ class Held(Generic[M]):
 
     def __init__(self, session: AsyncSession, model: type[M], key: str) -> None:
         self._session = session
+        self._model = model
         self._table = cast(Table, model.__table__)
         self._key = key
         self.columns = tuple(column.key for column in self._table.columns)
@@ -49,6 +51,10 @@ class Held(Generic[M]):
         if key not in self._held:
             self._held[key] = (item, self.values(item))
         return self._held[key][0]
+
+    def hold_row(self, row: Sequence[Any]) -> M:
+        """:meth:`hold` the object of a row read with the table's columns, in their order."""
+        return self.hold(self._model(**dict(zip(self.columns, row, strict=True))))
 
     def values(self, item: M) -> tuple[Any, ...]:
         """``item``'s values, in the table's order of columns."""

@@ -156,7 +156,7 @@ class InboxRepository:
         that were not."""
         if not updates:
             return set()
-        dialect = sqlite if self._session.get_bind().dialect.name == "sqlite" else postgresql
+        dialect = sqlite if direct.dialect(self._session) == "sqlite" else postgresql
         rows = [
             {"update_id": u.update_id, "line": u.line, "payload": u.payload, "received_at": now}
             for u in updates
@@ -218,7 +218,7 @@ class OutboxRepository:
              "created_at": now}
             for c, text in zip(calls, params, strict=True)
         ]  # fmt: skip
-        adding, in_order = _ADD[self._session.get_bind().dialect.name]
+        adding, in_order = _ADD[direct.dialect(self._session)]
         ids = in_order((await direct.execute(self._session, adding, rows)).scalars())
         # As read back after a restart: the parameters as JSON gives them.
         return [

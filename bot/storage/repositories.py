@@ -38,18 +38,15 @@ class ResidentRepository:
         take turns, their dialog state is read in the same statement, for
         :meth:`DialogRepository.of`. (Not on PostgreSQL: a statement that waited for the
         resident's lock reads the other rows it joins as they were before it waited.)"""
-        sqlite = self._session.get_bind().dialect.name == "sqlite"
+        sqlite = direct.dialect(self._session) == "sqlite"
         found = _WITH_STATE if sqlite else _BY_TELEGRAM_ID
         row = (await direct.execute(self._session, found, {"telegram_id": telegram_id})).one_or_none()
         if row is None:
             return None
         count = len(self.held.columns)
-        resident = self.held.hold(Resident(**dict(zip(self.held.columns, row[:count], strict=True))))
-        if sqlite:
-            state = dict(zip(self._states.columns, row[count:], strict=True))
-            if state["resident_id"] is not None:  # the resident has one
-                self._states.hold(DialogState(**state))
-        return resident
+        if sqlite and row[count] is not None:  # the state's first column, resident_id: they have one
+            self._states.hold_row(row[count:])
+        return self.held.hold_row(row[:count])
 
     async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
         values = {
@@ -60,8 +57,7 @@ class ResidentRepository:
             "subscribed": False,
             "created_at": now,
         }
-        row = (await direct.execute(self._session, _ADD_RESIDENT, values)).one()
-        return self.held.hold(Resident(**row._mapping))
+        return self.held.hold_row((await direct.execute(self._session, _ADD_RESIDENT, values)).one())
 
     async def language_of(self, telegram_id: int) -> str | None:
         """The language the resident chose, without locking anything; None for a stranger."""
@@ -131,7 +127,7 @@ class DialogRepository:
             return state
         row = (await direct.execute(self._session, _STATE_OF, {"the_resident": resident.id})).one_or_none()
         if row is not None:
-            return self.held.hold(DialogState(**row._mapping))
+            return self.held.hold_row(row)
         state = DialogState(resident_id=resident.id, version=0, step="idle", updated_at=now)
         values = dict(zip(self.held.columns, self.held.values(state), strict=True))
         await direct.execute(self._session, _ADD_STATE, [values])
