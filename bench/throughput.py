@@ -39,6 +39,7 @@ import platform
 import socket
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -76,6 +77,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_seconds() -> float:
+    """The CPU time all the machine's cores have been busy so far (Linux: all but idle and
+    I/O wait)."""
+    ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks[:8]) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def usage(bot: int, server: int) -> dict[str, float]:
+    """CPU seconds used so far: by the bot, the Bot API server, the simulated residents (this
+    process), and the whole machine (the rest: PostgreSQL's server, and the system)."""
+    return {
+        "bot": cpu_seconds(bot),
+        "bot_api_server": cpu_seconds(server),
+        "residents": time.process_time(),
+        "machine": machine_seconds(),
+    }
+
+
 @dataclass
 class Case:
     """A bot to measure: its command, and a fresh environment for each run (``{api}`` is the
@@ -89,9 +108,9 @@ class Case:
 
 
 @asynccontextmanager
-async def sandbox_with_residents(latency: float, first_id: int, count: int) -> AsyncIterator[str]:
+async def sandbox_with_residents(latency: float, first_id: int, count: int) -> AsyncIterator[tuple[str, int]]:
     """The local Bot API server in its own process, adding ``latency`` to every call, with
-    ``count`` residents from ``first_id``; its URL."""
+    ``count`` residents from ``first_id``; its URL and process id."""
     port = free_port()
     sandbox = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.sandbox", "--port", str(port), "--latency", str(latency),
@@ -106,17 +125,20 @@ async def sandbox_with_residents(latency: float, first_id: int, count: int) -> A
                 user = {"user_id": first_id + i, "first_name": f"R{i}", "language_code": "fr"}
                 async with client.post(f"{url}/sandbox/users", json=user) as answer:
                     answer.raise_for_status()
-        yield url
+        yield url, sandbox.pid
     finally:
         sandbox.terminate()
         await sandbox.wait()
 
 
 @asynccontextmanager
-async def running(case: Case, count: int, latency: float) -> AsyncIterator[tuple[str, int]]:
-    """``case``'s bot polling a fresh server with ``count`` residents; the server's URL and the
-    bot's process id."""
-    async with case.environment() as env, sandbox_with_residents(latency, FIRST_ID, count) as url:
+async def running(case: Case, count: int, latency: float) -> AsyncIterator[tuple[str, int, int]]:
+    """``case``'s bot polling a fresh server with ``count`` residents; the server's URL, the
+    bot's process id and the server's."""
+    async with (
+        case.environment() as env,
+        sandbox_with_residents(latency, FIRST_ID, count) as (url, server),
+    ):
         wrap = os.environ.get("BENCH_WRAP", "").split() if case.wrapped else []
         bot = await asyncio.create_subprocess_exec(
             *(part.replace("{api}", url) for part in wrap + case.command),
@@ -130,7 +152,7 @@ async def running(case: Case, count: int, latency: float) -> AsyncIterator[tuple
                         if (await answer.json()).get("long_polling"):
                             break
                     await asyncio.sleep(0.2)
-            yield url, bot.pid
+            yield url, bot.pid, server
         finally:
             bot.terminate()
             await bot.wait()
@@ -139,10 +161,12 @@ async def running(case: Case, count: int, latency: float) -> AsyncIterator[tuple
 async def measured(
     case: Case, count: int, latency: float, drive: Callable[[str], Awaitable[dict[str, Any]]]
 ) -> dict[str, Any]:
-    async with running(case, count, latency) as (url, pid):
-        before = cpu_seconds(pid)
+    async with running(case, count, latency) as (url, pid, server):
+        before = usage(pid, server)
         result = {"case": case.name, **await drive(url)}
-        result["bot_cpu_ms_per_update"] = round(1000 * (cpu_seconds(pid) - before) / result["updates"], 2)
+        after = usage(pid, server)
+    for name, seconds in before.items():
+        result[f"{name}_cpu_ms_per_update"] = round(1000 * (after[name] - seconds) / result["updates"], 2)
     print(json.dumps(result), flush=True)
     return result
 
@@ -231,7 +255,7 @@ async def checkout(ref: str | None) -> AsyncIterator[str | None]:
 
 async def recorded(fabrique: Case, script: Path) -> None:
     """Record Fabrique's calls for each action into ``script``, and print them."""
-    async with running(fabrique, 1, 0.0) as (url, _):
+    async with running(fabrique, 1, 0.0) as (url, _, _):
         steps = await record(url, FIRST_ID)
     await asyncio.to_thread(script.write_text, json.dumps(steps))
     methods = [[call["method"] for call in step] for step in steps]
