@@ -158,9 +158,7 @@ class Lines:
             self._settled.discard(line)  # until this pass ends as it should
             return [], sorted(self._handed.pop(line, []), key=lambda received: received.update_id)
         async with self._database.session() as session:
-            repos = Repositories(session)
-            unsent = await repos.outbox.pending(line)
-            waiting = await repos.inbox.pending(line)
+            unsent, waiting = await Repositories(session).outbox.work(line)
         read = {received.update_id for received in waiting}
         later = [received for received in self._handed.pop(line, []) if received.update_id not in read]
         if later:  # stored while the database was read (the others are in what was read)

@@ -29,8 +29,11 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
+    null,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -118,11 +121,6 @@ _HANDLED = (
     .where(_INBOX.c.update_id == bindparam("the_update"), _INBOX.c.handled_at.is_(None))
     .values(handled_at=bindparam("the_moment"), payload=None)
 )
-_WAITING = (
-    select(_INBOX.c.update_id, _INBOX.c.payload)
-    .where(_INBOX.c.line == bindparam("the_line"), _INBOX.c.handled_at.is_(None))
-    .order_by(_INBOX.c.update_id)
-)
 _ADD: dict[str, tuple[Insert, Callable[[Iterable[int]], list[int]]]] = {
     # SQLite: one statement for all of an update's calls, whose ids come back in no set order.
     # Each new row's rowid is one more than the largest in the table, so they grow in the order
@@ -132,18 +130,21 @@ _ADD: dict[str, tuple[Insert, Callable[[Iterable[int]], list[int]]]] = {
     # PostgreSQL: SQLAlchemy's own way, one statement too, the ids in the calls' order.
     "postgresql": (insert(_OUTBOX).returning(_OUTBOX.c.id, sort_by_parameter_order=True), list),
 }
-_UNSENT = (
+_WORK = union_all(
     select(
+        literal_column("0").label("received"),
         _OUTBOX.c.id,
         _OUTBOX.c.method,
         _OUTBOX.c.params,
         _OUTBOX.c.file,
         _OUTBOX.c.keyboard,
         _OUTBOX.c.created_at,
-    )
-    .where(_OUTBOX.c.line == bindparam("the_line"))
-    .order_by(_OUTBOX.c.id)
-)
+    ).where(_OUTBOX.c.line == bindparam("the_line")),
+    select(literal_column("1"), _INBOX.c.update_id, null(), _INBOX.c.payload, null(), null(), null()).where(
+        _INBOX.c.line == bindparam("the_line"), _INBOX.c.handled_at.is_(None)
+    ),
+).order_by("received", "id")
+"""A line's calls to send, then its updates to handle, each oldest first: one statement."""
 _SENT = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -168,11 +169,6 @@ class InboxRepository:
         """Mark an update handled and forget its content; False if it already was."""
         done = await direct.execute(self._session, _HANDLED, {"the_update": update_id, "the_moment": now})
         return bool(done.rowcount)  # type: ignore[attr-defined]
-
-    async def pending(self, line: int) -> list[Received]:
-        """The line's updates not handled yet, oldest first."""
-        rows = await direct.execute(self._session, _WAITING, {"the_line": line})
-        return [Received(update_id, line, payload or "{}") for update_id, payload in rows]
 
     async def busy_lines(self) -> set[int]:
         """Lines with an update to handle or a call to send."""
@@ -226,12 +222,18 @@ class OutboxRepository:
             for id, c, text in zip(ids, calls, params, strict=True)
         ]
 
-    async def pending(self, line: int) -> list[Outgoing]:
-        rows = await direct.execute(self._session, _UNSENT, {"the_line": line})
-        return [
-            Outgoing(id, line, Call(method, json.loads(params), file, keyboard), created_at)
-            for id, method, params, file, keyboard, created_at in rows
-        ]
+    async def work(self, line: int) -> tuple[list[Outgoing], list[Received]]:
+        """What the line has to do: the calls still to send, then the updates still to handle
+        (in the inbox), oldest first."""
+        unsent: list[Outgoing] = []
+        waiting: list[Received] = []
+        rows = await direct.execute(self._session, _WORK, {"the_line": line})
+        for received, id, method, body, file, keyboard, created_at in rows:
+            if received:
+                waiting.append(Received(id, line, body or "{}"))
+            else:
+                unsent.append(Outgoing(id, line, Call(method, json.loads(body), file, keyboard), created_at))
+        return unsent, waiting
 
     async def done(self, ids: Iterable[int]) -> None:
         """The calls were answered (or given up): they are not sent again."""

@@ -34,17 +34,20 @@ class ResidentRepository:
 
     async def by_telegram_id(self, telegram_id: int) -> Resident | None:
         """The resident, row-locked until the transaction ends (on databases that lock rows);
-        the same object each time it is asked for in a transaction. On SQLite, whose writers
-        take turns, their dialog state is read in the same statement, for
-        :meth:`DialogRepository.of`. (Not on PostgreSQL: a statement that waited for the
-        resident's lock reads the other rows it joins as they were before it waited.)"""
-        sqlite = direct.dialect(self._session) == "sqlite"
-        found = _WITH_STATE if sqlite else _BY_TELEGRAM_ID
-        row = (await direct.execute(self._session, found, {"telegram_id": telegram_id})).one_or_none()
+        the same object each time it is asked for in a transaction. Their dialog state is read
+        in the same statement, for :meth:`DialogRepository.of`: on PostgreSQL, locked too, so
+        that a statement that waited for the resident's lock reads the state as it is after the
+        wait, not before (a resident with no state yet is read alone, in a second statement);
+        on SQLite, whose writers take turns, without a lock."""
+        values = {"telegram_id": telegram_id}
+        dialect = direct.dialect(self._session)
+        row = (await direct.execute(self._session, _WITH_STATE[dialect], values)).one_or_none()
+        if row is None and dialect == "postgresql":
+            row = (await direct.execute(self._session, _BY_TELEGRAM_ID, values)).one_or_none()
         if row is None:
             return None
         count = len(self.held.columns)
-        if sqlite and row[count] is not None:  # the state's first column, resident_id: they have one
+        if len(row) > count and row[count] is not None:  # the state's first column, resident_id
             self._states.hold_row(row[count:])
         return self.held.hold_row(row[:count])
 
@@ -82,11 +85,15 @@ _ANSWERS = cast(Table, Answer.__table__)
 _BY_TELEGRAM_ID = (
     select(_RESIDENTS).where(_RESIDENTS.c.telegram_id == bindparam("telegram_id")).with_for_update()
 )
-_WITH_STATE = (
-    select(_RESIDENTS, _STATES)
+_WITH_STATE = {
+    "sqlite": select(_RESIDENTS, _STATES)
     .outerjoin(_STATES, _STATES.c.resident_id == _RESIDENTS.c.id)
+    .where(_RESIDENTS.c.telegram_id == bindparam("telegram_id")),
+    "postgresql": select(_RESIDENTS, _STATES)  # no lock on an outer join's missing side
+    .join(_STATES, _STATES.c.resident_id == _RESIDENTS.c.id)
     .where(_RESIDENTS.c.telegram_id == bindparam("telegram_id"))
-)
+    .with_for_update(of=[_RESIDENTS, _STATES]),
+}
 _ADD_RESIDENT = insert(_RESIDENTS).returning(*_RESIDENTS.c)
 """Only the values given: the others are the columns' defaults, as the database returns them."""
 _LIVE_KEYBOARDS = (

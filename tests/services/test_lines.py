@@ -67,5 +67,5 @@ async def test_each_update_is_handled_once_in_order_and_a_failed_line_reads_the_
     await asyncio.wait_for(lines.idle(), 10)
     assert handler.taken == [1, 2, 2, 3, 4, 5, 6], "redeliveries are not handled again"
     async with database.session() as session:
-        assert await Repositories(session).inbox.pending(LINE) == []
+        assert await Repositories(session).outbox.work(LINE) == ([], [])
     await lines.stop()

@@ -50,7 +50,7 @@ async def test_calls_written_together_come_back_in_their_order_with_growing_ids(
         again = await repos.outbox.add(801, calls(801, 12)[7:], NOW)
     assert texts(again) == [f"801-{n}" for n in range(7, 12)]
     async with database.session() as session:
-        pending = await Repositories(session).outbox.pending(801)
+        pending, _ = await Repositories(session).outbox.work(801)
         assert texts(pending) == [f"801-{n}" for n in (0, 1, 2, *range(7, 12))]
         assert [item.id for item in pending] == [item.id for item in first[:3] + again]
-        assert texts(await Repositories(session).outbox.pending(802)) == texts(other)
+        assert texts((await Repositories(session).outbox.work(802))[0]) == texts(other)
