@@ -121,6 +121,12 @@ _HANDLED = (
     .where(_INBOX.c.update_id == bindparam("the_update"), _INBOX.c.handled_at.is_(None))
     .values(handled_at=bindparam("the_moment"), payload=None)
 )
+_STORE = {
+    # Built once: one statement for a batch of updates all the same (SQLAlchemy's "insertmany
+    # values"); one built for each batch, with its rows in it, cost more than storing them.
+    name: dialect.insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.update_id)
+    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
+}
 _ADD: dict[str, tuple[Insert, Callable[[Iterable[int]], list[int]]]] = {
     # SQLite: one statement for all of an update's calls, whose ids come back in no set order.
     # Each new row's rowid is one more than the largest in the table, so they grow in the order
@@ -157,13 +163,12 @@ class InboxRepository:
         that were not."""
         if not updates:
             return set()
-        dialect = sqlite if direct.dialect(self._session) == "sqlite" else postgresql
         rows = [
             {"update_id": u.update_id, "line": u.line, "payload": u.payload, "received_at": now}
             for u in updates
         ]
-        query = dialect.insert(InboxUpdate).values(rows).on_conflict_do_nothing()
-        return set((await direct.execute(self._session, query.returning(InboxUpdate.update_id))).scalars())
+        stored = await direct.execute(self._session, _STORE[direct.dialect(self._session)], rows)
+        return set(stored.scalars())
 
     async def mark_handled(self, update_id: int, now: datetime) -> bool:
         """Mark an update handled and forget its content; False if it already was."""
