@@ -1,0 +1,195 @@
+"""The storage's hot paths, each measured alone: what the choices made in ``bot/storage`` buy.
+
+One process, one JSON line per figure (CPU time; the median of alternating rounds, so that the
+machine's other work falls on both sides alike):
+
+1. ``update_transactions``: a typical update's three transactions — storing it, handling it
+   (the resident and their state, their answers, the inbox and the outbox), marking its calls
+   sent — with the hot statements run on the session's connection as ``bot/storage/direct.py``
+   runs them, and through ``AsyncSession.execute``; on SQLite, and on PostgreSQL if given.
+2. ``short_read`` (PostgreSQL): ``Database.session``'s two-statement read, run without a
+   transaction as it is, and in one.
+3. ``lines_scan``: the lines' scan every second (``InboxRepository.busy_lines``) over an hour
+   of 100 updates/s (360,000 in the inbox, 100 waiting), with the partial index on the waiting
+   updates and without it (wall time, best of five).
+
+    python bench/storage.py [--postgres postgresql+asyncpg://u:p@127.0.0.1/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Executable, Result, insert, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from throughput import fresh_postgres
+
+from bot.storage import Database, Repositories, direct
+from bot.storage.queues import Call, InboxUpdate, Received
+
+NOW = datetime(2026, 12, 2, tzinfo=UTC)
+RESIDENTS = 200
+ROUNDS = 6
+
+
+@asynccontextmanager
+async def databases(postgres: str | None) -> AsyncIterator[list[Database]]:
+    """A fresh SQLite file, and a fresh PostgreSQL database if a server is given."""
+    with tempfile.TemporaryDirectory() as folder:
+        found = [Database(f"sqlite+aiosqlite:///{folder}/bench.sqlite3")]
+        if not postgres:
+            yield found
+        else:
+            async with fresh_postgres(postgres) as url:
+                found.append(Database(url))
+                yield found
+        for database in found:
+            await database.close()
+
+
+async def median_cpu(cases: dict[str, Callable[[], Awaitable[None]]], repeat: int) -> dict[str, float]:
+    """Each case's CPU µs per call, the median of :data:`ROUNDS` rounds taken in turn."""
+    taken: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(ROUNDS):
+        for name, case in cases.items():
+            started = time.process_time()
+            for _ in range(repeat):
+                await case()
+            taken[name].append((time.process_time() - started) * 1e6 / repeat)
+    return {name: round(statistics.median(values)) for name, values in taken.items()}
+
+
+async def via_session(session: AsyncSession, statement: Executable, values: Any = None) -> Result[Any]:
+    return await session.execute(statement, values)
+
+
+async def update_transactions(database: Database) -> dict[str, Any]:
+    async with database.transaction() as repos:
+        for i in range(RESIDENTS):
+            await repos.dialogs.of(await repos.residents.add(1000 + i, "fr", "v1", NOW), NOW)
+    count = 0
+
+    async def one() -> None:
+        nonlocal count
+        count += 1
+        line = 1000 + count % RESIDENTS
+        async with database.transaction() as repos:
+            await repos.inbox.store([Received(count, line, "{}")], NOW)
+        async with database.transaction() as repos:
+            resident = await repos.residents.by_telegram_id(line)
+            assert resident is not None
+            state = await repos.dialogs.of(resident, NOW)
+            await repos.answers.recent(resident)
+            state.version += 1
+            await repos.inbox.mark_handled(count, NOW)
+            calls = [Call("answerCallbackQuery", {"id": "1"}), Call("sendMessage", {"chat_id": line})]
+            sent = await repos.outbox.add(line, calls, NOW)
+        async with database.transaction() as repos:
+            await repos.outbox.done(call.id for call in sent)
+            await repos.dialogs.show_keyboards([(line, count)])
+
+    async def through(execute: Callable[..., Awaitable[Result[Any]]]) -> None:
+        direct.execute = execute  # type: ignore[assignment]  # the one difference between the cases
+        try:
+            await one()
+        finally:
+            direct.execute = run_directly  # type: ignore[assignment]
+
+    run_directly = direct.execute
+    for _ in range(300):
+        await one()
+    cases = {"direct": lambda: through(run_directly), "session": lambda: through(via_session)}
+    return {"cpu_us_per_update": await median_cpu(cases, 500)}
+
+
+async def short_read(database: Database) -> dict[str, Any]:
+    in_transaction = async_sessionmaker(database.engine, expire_on_commit=False)
+    first, second = text("SELECT 1"), text("SELECT 2")
+
+    async def read(session: AsyncSession) -> None:
+        await session.execute(first)
+        await session.execute(second)
+
+    async def without() -> None:
+        async with database.session() as session:
+            await read(session)
+
+    async def within() -> None:
+        async with in_transaction() as session:
+            await read(session)
+
+    cases = {"without_transaction": without, "in_transaction": within}
+    for case in cases.values():
+        for _ in range(300):
+            await case()
+    return {"cpu_us_per_read": await median_cpu(cases, 500)}
+
+
+async def lines_scan(database: Database) -> dict[str, Any]:
+    hour, waiting_every, first = 360_000, 3_600, 10**9  # ids after the other figures' updates
+    rows = [
+        {
+            "update_id": first + i,
+            "line": i % 29_989,  # prime to 3,600: every waiting update on its own line
+            "payload": None if i % waiting_every else "{}",
+            "received_at": NOW + timedelta(seconds=i / 100),
+            "handled_at": None if i % waiting_every == 0 else NOW + timedelta(seconds=i / 100),
+        }
+        for i in range(hour)
+    ]
+    async with database.transaction() as repos:
+        for start in range(0, hour, 10_000):
+            await repos.session.execute(insert(InboxUpdate), rows[start : start + 10_000])
+    if not database.is_sqlite:
+        async with database.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("VACUUM ANALYZE inbox"))
+
+    async def best() -> float:
+        times = []
+        for _ in range(5):
+            async with database.session() as session:
+                started = time.perf_counter()
+                busy = await Repositories(session).inbox.busy_lines()
+                times.append(time.perf_counter() - started)
+        assert len(busy) == hour // waiting_every
+        return round(min(times) * 1000, 2)
+
+    with_index = await best()
+    async with database.transaction() as repos:
+        await repos.session.execute(text("DROP INDEX ix_inbox_waiting"))
+    return {"ms_per_scan": {"partial_index": with_index, "without": await best()}}
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres", default=os.environ.get("TEST_POSTGRES_URL"), help="admin URL of a PostgreSQL server"
+    )
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    async with databases(args.postgres) as found:
+        for database in found:
+            await database.upgrade()
+            name = "sqlite" if database.is_sqlite else "postgresql"
+            figures = [update_transactions, lines_scan] + ([] if database.is_sqlite else [short_read])
+            for figure in figures:
+                result = await figure(database)
+                print(json.dumps({"figure": figure.__name__, "database": name, **result}), flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
