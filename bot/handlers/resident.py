@@ -27,7 +27,6 @@ from bot.handlers.concurrency import sender_of
 from bot.handlers.outbox import current_unit
 from bot.handlers.render import apologise, render
 from bot.i18n import I18n
-from bot.logs import trace
 from bot.metrics import Metrics
 from bot.services.abuse import FloodControl
 from bot.services.consultation import ConsultationService, Who
@@ -168,7 +167,7 @@ class ResidentHandlers:
         """Log where the failure happened (never what was in it), and tell the resident in their
         language: the update's changes are rolled back and only the apology is sent."""
         self.metrics.errors.inc()
-        log.error("update failed: %s", trace(context.error))
+        log.error("update failed: %s", self.service.database.failure(context.error))
         if not isinstance(update, Update) or update.effective_user is None:
             return
         sorry = await self._sorry(who(update))

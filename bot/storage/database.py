@@ -355,10 +355,11 @@ class Database:
             "(is PostgreSQL running there? check the host and port in DATABASE_URL)"
         )
 
-    def failure(self, exc: BaseException) -> str:
+    def failure(self, exc: BaseException | None) -> str:
         """What to log of a failure met while running: :meth:`problem`'s line, else where it
         happened (:func:`bot.logs.trace`, with no message)."""
-        return self.problem(exc) or trace(exc)
+        problem = None if exc is None else self.problem(exc)
+        return problem or trace(exc)
 
 
 def _postgres_problem(sqlstate: str | None) -> str | None:
