@@ -59,9 +59,12 @@ class Retention:
         cutoff = self.end
         assert cutoff is not None, "no retention date"
         async with self.database.transaction() as repos:
+            # Dialog states first: a resident's update locks theirs before their answers,
+            # reminders and votes, so the purge takes them in that order too (else each waits
+            # for the other: PostgreSQL's deadlock).
+            drafts = await repos.dialogs.delete_untouched_since(cutoff)
             unlinked = await repos.answers.unlink_all()
             await repos.reminders.unlink_all()
-            drafts = await repos.dialogs.delete_untouched_since(cutoff)
             await repos.inbox.prune(self.clock.now())  # the ids of handled updates, and their senders
             await destroy_secret(repos.session, PSEUDONYM_KEY)
         return Purge(unlinked, drafts)

@@ -355,11 +355,10 @@ class Database:
             "(is PostgreSQL running there? check the host and port in DATABASE_URL)"
         )
 
-    def failure(self, exc: BaseException | None) -> str:
+    def failure(self, exc: BaseException) -> str:
         """What to log of a failure met while running: :meth:`problem`'s line, else where it
         happened (:func:`bot.logs.trace`, with no message)."""
-        problem = None if exc is None else self.problem(exc)
-        return problem or trace(exc)
+        return self.problem(exc) or trace(exc)
 
 
 def _postgres_problem(sqlstate: str | None) -> str | None:
