@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy.exc import DBAPIError
 from telegram import Bot, BotCommand, InlineQueryResultsButton, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.ext import (
@@ -27,6 +28,7 @@ from bot.handlers.concurrency import sender_of
 from bot.handlers.outbox import current_unit
 from bot.handlers.render import apologise, render
 from bot.i18n import I18n
+from bot.logs import trace
 from bot.metrics import Metrics
 from bot.services.abuse import FloodControl
 from bot.services.consultation import ConsultationService, Who
@@ -167,7 +169,10 @@ class ResidentHandlers:
         """Log where the failure happened (never what was in it), and tell the resident in their
         language: the update's changes are rolled back and only the apology is sent."""
         self.metrics.errors.inc()
-        log.error("update failed: %s", self.service.database.failure(context.error))
+        error = context.error
+        # A database an operator must fix (a full disk…) as the one line that names the fix.
+        where = self.service.database.failure(error) if isinstance(error, DBAPIError) else trace(error)
+        log.error("update failed: %s", where)
         if not isinstance(update, Update) or update.effective_user is None:
             return
         sorry = await self._sorry(who(update))

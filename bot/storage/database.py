@@ -189,8 +189,8 @@ class Database:
         go on meanwhile)."""
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Short reads on PostgreSQL run without a transaction: each statement sees what was
-        # committed before it, as the callers expect, and BEGIN and ROLLBACK cost two round
-        # trips (half of a two-statement read's CPU with asyncpg).
+        # committed before it, as the callers expect, and BEGIN and ROLLBACK would cost two
+        # round trips more (bench/storage.py: short_read).
         self._reads = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
         )
