@@ -1,14 +1,18 @@
 """The storage's hot paths, each measured alone: what the choices made in ``bot/storage`` buy.
 
-One process, one JSON line per figure (CPU time; the median of alternating rounds, so that the
-machine's other work falls on both sides alike):
+One process; after a line naming the machine, one JSON line per figure (CPU time; the median
+of alternating rounds, so that the machine's other work falls on both sides alike):
 
-1. ``update_transactions``: a typical update's three transactions — storing it, handling it
-   (the resident and their state, their answers, the inbox and the outbox), marking its calls
-   sent — with the hot statements run on the session's connection as ``bot/storage/direct.py``
-   runs them, and through ``AsyncSession.execute``; on SQLite, and on PostgreSQL if given.
-2. ``short_read`` (PostgreSQL): ``Database.session``'s two-statement read, run without a
-   transaction as it is, and in one.
+1. ``update_transactions``: a typical update's three transactions, each update alone —
+   storing it, handling it (the resident and their state, their answers, the inbox and the
+   outbox), marking its calls sent — with the hot statements run on the session's connection
+   as ``bot/storage/direct.py`` runs them, and through the session's ``execute`` (on SQLite,
+   :mod:`bot.storage.inline`'s); on SQLite, and on PostgreSQL if given. (On PostgreSQL an update
+   also reads its line's work; its lines' locks and the transactions of the intake and of the
+   calls sent are shared by the updates arriving together.)
+2. ``short_read`` (PostgreSQL): a read of two statements through ``Database.session``, run
+   without a transaction as it is, and in one: this process's CPU only (the server's work and
+   the round trips' wait are not in it).
 3. ``lines_scan``: the lines' scan every second (``InboxRepository.busy_lines``) over an hour
    of 100 updates/s (360,000 in the inbox, 100 waiting), with the partial index on the waiting
    updates and without it (wall time, best of five).
@@ -26,7 +30,7 @@ import platform
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,21 +48,27 @@ ROUNDS = 6
 
 
 @asynccontextmanager
+async def closing(url: str) -> AsyncIterator[Database]:
+    database = Database(url)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@asynccontextmanager
 async def databases(postgres: str | None) -> AsyncIterator[list[Database]]:
     """A fresh SQLite file, and a fresh PostgreSQL database if a server is given."""
     with tempfile.TemporaryDirectory() as folder:
-        found = [Database(f"sqlite+aiosqlite:///{folder}/bench.sqlite3")]
-        if not postgres:
-            yield found
-        else:
-            async with fresh_postgres(postgres) as url:
-                found.append(Database(url))
-                yield found
-        for database in found:
-            await database.close()
+        async with closing(f"sqlite+aiosqlite:///{folder}/bench.sqlite3") as sqlite:
+            if not postgres:
+                yield [sqlite]
+                return
+            async with fresh_postgres(postgres) as url, closing(url) as database:
+                yield [sqlite, database]
 
 
-async def median_cpu(cases: dict[str, Callable[[], Awaitable[None]]], repeat: int) -> dict[str, float]:
+async def median_cpu(cases: Mapping[str, Callable[[], Awaitable[None]]], repeat: int) -> dict[str, float]:
     """Each case's CPU µs per call, the median of :data:`ROUNDS` rounds taken in turn."""
     taken: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(ROUNDS):
@@ -70,8 +80,16 @@ async def median_cpu(cases: dict[str, Callable[[], Awaitable[None]]], repeat: in
     return {name: round(statistics.median(values)) for name, values in taken.items()}
 
 
-async def via_session(session: AsyncSession, statement: Executable, values: Any = None) -> Result[Any]:
-    return await session.execute(statement, values)
+class ThroughTheSession:
+    """``direct.execute`` as it was before ``bot/storage/direct.py``: counting its calls, so
+    that a caller that no longer goes through it is noticed."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def __call__(self, session: AsyncSession, statement: Executable, values: Any = None) -> Result[Any]:
+        self.calls += 1
+        return await session.execute(statement, values)
 
 
 async def update_transactions(database: Database) -> dict[str, Any]:
@@ -104,13 +122,15 @@ async def update_transactions(database: Database) -> dict[str, Any]:
         try:
             await one()
         finally:
-            direct.execute = run_directly  # type: ignore[assignment]
+            direct.execute = run_directly
 
-    run_directly = direct.execute
+    run_directly, via_session = direct.execute, ThroughTheSession()
     for _ in range(300):
         await one()
     cases = {"direct": lambda: through(run_directly), "session": lambda: through(via_session)}
-    return {"cpu_us_per_update": await median_cpu(cases, 500)}
+    figures = await median_cpu(cases, 500)
+    assert via_session.calls >= 8 * ROUNDS * 500, "the statements no longer go through direct.execute"
+    return {"cpu_us_per_update": figures}
 
 
 async def short_read(database: Database) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Executable,
     Index,
     Insert,
     Integer,
@@ -121,7 +122,7 @@ _HANDLED = (
     .where(_INBOX.c.update_id == bindparam("the_update"), _INBOX.c.handled_at.is_(None))
     .values(handled_at=bindparam("the_moment"), payload=None)
 )
-_STORE = {
+_STORE: dict[str, Executable] = {
     # Built once: one statement for a batch of updates all the same (SQLAlchemy's "insertmany
     # values"); one built for each batch, with its rows in it, cost more than storing them.
     name: dialect.insert(_INBOX).on_conflict_do_nothing().returning(_INBOX.c.update_id)
@@ -138,7 +139,7 @@ _ADD: dict[str, tuple[Insert, Callable[[Iterable[int]], list[int]]]] = {
 }
 _WORK = union_all(
     select(
-        literal_column("0").label("received"),
+        literal_column("0").label("inbound"),
         _OUTBOX.c.id,
         _OUTBOX.c.method,
         _OUTBOX.c.params,
@@ -146,10 +147,16 @@ _WORK = union_all(
         _OUTBOX.c.keyboard,
         _OUTBOX.c.created_at,
     ).where(_OUTBOX.c.line == bindparam("the_line")),
-    select(literal_column("1"), _INBOX.c.update_id, null(), _INBOX.c.payload, null(), null(), null()).where(
-        _INBOX.c.line == bindparam("the_line"), _INBOX.c.handled_at.is_(None)
-    ),
-).order_by("received", "id")
+    select(
+        literal_column("1"),
+        _INBOX.c.update_id,
+        null().label("method"),
+        _INBOX.c.payload,
+        null().label("file"),
+        null().label("keyboard"),
+        null().label("created_at"),
+    ).where(_INBOX.c.line == bindparam("the_line"), _INBOX.c.handled_at.is_(None)),
+).order_by("inbound", "id")
 """A line's calls to send, then its updates to handle, each oldest first: one statement."""
 _SENT = delete(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -233,11 +240,12 @@ class OutboxRepository:
         unsent: list[Outgoing] = []
         waiting: list[Received] = []
         rows = await direct.execute(self._session, _WORK, {"the_line": line})
-        for received, id, method, body, file, keyboard, created_at in rows:
-            if received:
-                waiting.append(Received(id, line, body or "{}"))
-            else:
-                unsent.append(Outgoing(id, line, Call(method, json.loads(body), file, keyboard), created_at))
+        for inbound, number, method, body, file, keyboard, created_at in rows:
+            if inbound:  # an update, by its id
+                waiting.append(Received(number, line, body or "{}"))
+            else:  # a call, by its id
+                call = Call(method, json.loads(body), file, keyboard)
+                unsent.append(Outgoing(number, line, call, created_at))
         return unsent, waiting
 
     async def done(self, ids: Iterable[int]) -> None:
