@@ -5,11 +5,13 @@ of alternating rounds, so that the machine's other work falls on both sides alik
 
 1. ``update_transactions``: a typical update's three transactions, each update alone —
    storing it, handling it (the resident and their state, their answers, the inbox and the
-   outbox), marking its calls sent — with the hot statements run on the session's connection
-   as ``bot/storage/direct.py`` runs them, and through the session's ``execute`` (on SQLite,
-   :mod:`bot.storage.inline`'s); on SQLite, and on PostgreSQL if given. (On PostgreSQL an update
-   also reads its line's work; its lines' locks and the transactions of the intake and of the
-   calls sent are shared by the updates arriving together.)
+   outbox), marking its calls sent — on SQLite, and on PostgreSQL if given. Cases: ``direct``,
+   the hot statements as ``bot/storage/direct.py`` runs them (on SQLite on the session's
+   connection, on PostgreSQL through the session); ``session``, through the session's
+   ``execute`` (on SQLite :mod:`bot.storage.inline`'s); on PostgreSQL, ``connection``, on the
+   session's connection. (On PostgreSQL an update also reads its line's work; its line's locks
+   and the transactions of the intake and of the calls sent are shared by the updates arriving
+   together.)
 2. ``short_read`` (PostgreSQL): a read of two statements through ``Database.session``, run
    without a transaction as it is, and in one: this process's CPU only (the server's work and
    the round trips' wait are not in it).
@@ -33,6 +35,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Executable, Result, insert, text
@@ -80,15 +83,19 @@ async def median_cpu(cases: Mapping[str, Callable[[], Awaitable[None]]], repeat:
     return {name: round(statistics.median(values)) for name, values in taken.items()}
 
 
-class ThroughTheSession:
-    """``direct.execute`` as it was before ``bot/storage/direct.py``: counting its calls, so
-    that a caller that no longer goes through it is noticed."""
+class Substitute:
+    """Another way for ``direct.execute`` to run the statements — through the session's own
+    ``execute``, or on its connection — counting its calls, so that a caller that no longer
+    goes through ``direct.execute`` is noticed."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_the_connection: bool) -> None:
+        self.on_the_connection = on_the_connection
         self.calls = 0
 
     async def __call__(self, session: AsyncSession, statement: Executable, values: Any = None) -> Result[Any]:
         self.calls += 1
+        if self.on_the_connection:
+            return await (await session.connection()).execute(statement, values)
         return await session.execute(statement, values)
 
 
@@ -124,12 +131,18 @@ async def update_transactions(database: Database) -> dict[str, Any]:
         finally:
             direct.execute = run_directly
 
-    run_directly, via_session = direct.execute, ThroughTheSession()
+    run_directly = direct.execute
+    substitutes = {"session": Substitute(on_the_connection=False)}
+    if not database.is_sqlite:  # on SQLite, direct.py's way
+        substitutes["connection"] = Substitute(on_the_connection=True)
     for _ in range(300):
         await one()
-    cases = {"direct": lambda: through(run_directly), "session": lambda: through(via_session)}
+    cases = {"direct": lambda: through(run_directly)}
+    for name, substitute in substitutes.items():
+        cases[name] = partial(through, substitute)
     figures = await median_cpu(cases, 500)
-    assert via_session.calls >= 8 * ROUNDS * 500, "the statements no longer go through direct.execute"
+    for substitute in substitutes.values():
+        assert substitute.calls >= 8 * ROUNDS * 500, "the statements no longer go through direct.execute"
     return {"cpu_us_per_update": figures}
 
 
