@@ -137,9 +137,8 @@ async def update_transactions(database: Database) -> dict[str, Any]:
         substitutes["connection"] = Substitute(on_the_connection=True)
     for _ in range(300):
         await one()
-    cases = {"direct": lambda: through(run_directly)}
-    for name, substitute in substitutes.items():
-        cases[name] = partial(through, substitute)
+    ways: dict[str, Callable[..., Awaitable[Result[Any]]]] = {"direct": run_directly, **substitutes}
+    cases = {name: partial(through, execute) for name, execute in ways.items()}
     figures = await median_cpu(cases, 500)
     for substitute in substitutes.values():
         assert substitute.calls >= 8 * ROUNDS * 500, "the statements no longer go through direct.execute"
@@ -217,7 +216,7 @@ async def main() -> None:
     async with databases(args.postgres) as found:
         for database in found:
             await database.upgrade()
-            name = "sqlite" if database.is_sqlite else "postgresql"
+            name = database.engine.dialect.name
             figures = [update_transactions, lines_scan] + ([] if database.is_sqlite else [short_read])
             for figure in figures:
                 result = await figure(database)

@@ -24,7 +24,7 @@ async def execute(
     session: AsyncSession, statement: Executable, values: Any = None
 ) -> Result[*tuple[Any, ...]]:
     """Run ``statement`` (with one set of ``values``, or a list of them) in the session's
-    transaction, on its connection."""
+    transaction: on SQLite's inline session, on its connection."""
     if isinstance(session, inline.Session):
         return session.direct(statement, values)
     # PostgreSQL: on the connection, as through the session, within this machine's noise

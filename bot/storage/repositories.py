@@ -41,15 +41,13 @@ class ResidentRepository:
         on SQLite, whose writers take turns, without a lock."""
         values = {"telegram_id": telegram_id}
         dialect = direct.dialect(self._session)
-        row = (await direct.execute(self._session, _WITH_STATE[dialect], values)).one_or_none()
-        if row is None and dialect == "postgresql":
-            row = (await direct.execute(self._session, _BY_TELEGRAM_ID, values)).one_or_none()
-        if row is None:
-            return None
         count = len(self.held.columns)
-        if len(row) > count and row[count] is not None:  # the state's first column, resident_id
+        row = (await direct.execute(self._session, _WITH_STATE[dialect], values)).one_or_none()
+        if row is None and dialect == "postgresql":  # no resident, or no state of theirs yet
+            row = (await direct.execute(self._session, _BY_TELEGRAM_ID, values)).one_or_none()
+        elif row is not None and row[count] is not None:  # the state's first column, resident_id
             self._states.hold_row(row[count:])
-        return self.held.hold_row(row[:count])
+        return None if row is None else self.held.hold_row(row[:count])
 
     async def add(self, telegram_id: int, language: str, consent_version: str, now: datetime) -> Resident:
         values = {
